@@ -1,0 +1,1 @@
+"""The project database: documents, annotations per annotator, the label scheme and the edit history."""
