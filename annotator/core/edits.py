@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from annotator.core.errors import RuleError
 from annotator.core.model import (
+    UNKNOWN,
     Annotation,
     Document,
     DocumentStance,
@@ -24,7 +25,6 @@ from annotator.core.model import (
     Stance,
     Status,
     Target,
-    UNKNOWN,
     target_key,
 )
 from annotator.core.rules import (
@@ -141,8 +141,11 @@ class RemoveEntity(_Edit):
             restore.append(SetDocumentStance(target=ds.target, polarity=ds.polarity))
             doc_keys.add(key)
         del ann.entities[i]
-        changes = Changes(entities=frozenset({self.entity_id}), stances=frozenset(stance_ids),
-                          doc_stances=frozenset(doc_keys))
+        changes = Changes(
+            entities=frozenset({self.entity_id}),
+            stances=frozenset(stance_ids),
+            doc_stances=frozenset(doc_keys),
+        )
         inverse: Edit = restore[0] if len(restore) == 1 else Batch(edits=restore)
         return changes, inverse
 
@@ -197,7 +200,9 @@ class SetStancePolarity(_Edit):
         check_polarity("polarity", self.polarity, ctx.scheme)
         old = ann.stances[i]
         ann.stances[i] = old.model_copy(update={"polarity": self.polarity})
-        return Changes(stances=frozenset({old.id})), SetStancePolarity(stance_id=old.id, polarity=old.polarity)
+        return Changes(stances=frozenset({old.id})), SetStancePolarity(
+            stance_id=old.id, polarity=old.polarity
+        )
 
 
 class SetStanceHolder(_Edit):

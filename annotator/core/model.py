@@ -7,7 +7,7 @@ exclusive. The text is never rewritten.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -20,7 +20,7 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Status(StrEnum):
@@ -30,7 +30,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
     @property
-    def title(self) -> str:
+    def display_name(self) -> str:
         return self.value.replace("_", " ")
 
 
@@ -92,7 +92,9 @@ class _Span(_Frozen):
 class EntitySpan(_Span):
     label: str = Field(min_length=1)
     source: SpanSource = MANUAL
-    extra: dict[str, Any] = Field(default_factory=dict, description="Format-specific keys kept for round trips")
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="Format-specific keys kept for round trips"
+    )
 
 
 class EntityRef(_Frozen):
@@ -165,7 +167,8 @@ class Annotation(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = Field(
-        default_factory=dict, description="Format-specific data (answer, relations, labels) kept for round trips"
+        default_factory=dict,
+        description="Format-specific data (answer, relations, labels) kept for round trips",
     )
 
     # -- lookups (linear: documents hold thousands of spans at most) ------------------------------

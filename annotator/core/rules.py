@@ -6,6 +6,8 @@ annotation, as an import does.
 
 from __future__ import annotations
 
+import itertools
+
 from annotator.core.errors import RuleError
 from annotator.core.model import (
     Annotation,
@@ -30,7 +32,9 @@ def check_bounds(field: str, start: int, end: int, text: str) -> None:
 def check_entity(field: str, entity: EntitySpan, text: str, scheme: LabelScheme) -> None:
     check_bounds(field, entity.start, entity.end, text)
     if entity.label not in scheme.label_names:
-        raise RuleError(f"{field}.label", f"label {entity.label!r} is not in the scheme ({_names(scheme.label_names)})")
+        raise RuleError(
+            f"{field}.label", f"label {entity.label!r} is not in the scheme ({_names(scheme.label_names)})"
+        )
 
 
 def check_no_overlap(field: str, entity: EntitySpan, others: list[EntitySpan], scheme: LabelScheme) -> None:
@@ -47,7 +51,9 @@ def check_no_overlap(field: str, entity: EntitySpan, others: list[EntitySpan], s
 
 def check_polarity(field: str, polarity: str, scheme: LabelScheme) -> None:
     if polarity not in scheme.polarity_names:
-        raise RuleError(field, f"polarity {polarity!r} is not in the scheme ({_names(scheme.polarity_names)})")
+        raise RuleError(
+            field, f"polarity {polarity!r} is not in the scheme ({_names(scheme.polarity_names)})"
+        )
 
 
 def check_ref(field: str, ref: object, entity_ids: set[str]) -> None:
@@ -87,7 +93,7 @@ def check_annotation(annotation: Annotation, document: Document, scheme: LabelSc
         check_entity(field, e, text, scheme)
     if not scheme.allow_overlap:
         ordered = sorted(range(len(annotation.entities)), key=lambda i: annotation.entities[i].start)
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in itertools.pairwise(ordered):
             ea, eb = annotation.entities[a], annotation.entities[b]
             if eb.start < ea.end:
                 check_no_overlap(f"entities[{b}]", eb, [ea], scheme)

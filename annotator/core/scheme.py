@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -23,8 +22,22 @@ _NAME = re.compile(r"^[^\s]+$")
 # Colours handed to labels that an import brings and the scheme lacks: distinct, readable on white
 # and on a dark background.
 PALETTE = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
-    "#469990", "#808000", "#000075", "#bfef45", "#fabed4", "#dcbeff", "#ffd8b1", "#aaffc3",
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#9a6324",
+    "#469990",
+    "#808000",
+    "#000075",
+    "#bfef45",
+    "#fabed4",
+    "#dcbeff",
+    "#ffd8b1",
+    "#aaffc3",
 )
 
 
@@ -92,7 +105,11 @@ class LabelScheme(_Strict):
         _no_duplicates([p.name for p in self.polarities], "polarities", "polarity")
         _no_duplicates(list(self.topics), "topics", "topic")
         keys: dict[str, str] = {}
-        for kind, items in (("labels", self.labels), ("polarities", self.polarities)):
+        groups: tuple[tuple[str, tuple[EntityLabel | Polarity, ...]], ...] = (
+            ("labels", self.labels),
+            ("polarities", self.polarities),
+        )
+        for kind, items in groups:
             for i, item in enumerate(items):
                 if item.shortcut is None:
                     continue

@@ -17,8 +17,9 @@ EditKind = Literal["do", "undo", "redo"]
 
 
 class Sink(Protocol):
-    def persist(self, annotation: Annotation, changes: Changes, edit: Edit, kind: EditKind,
-                expected_version: int) -> None:
+    def persist(
+        self, annotation: Annotation, changes: Changes, edit: Edit, kind: EditKind, expected_version: int
+    ) -> None:
         """Save the annotation's changed parts in one transaction, or raise (ConflictError if
         the stored version is not `expected_version`)."""
 

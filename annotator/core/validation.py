@@ -36,7 +36,7 @@ def describe(error: ValidationError) -> str:
 def _message(err: Any) -> str:
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if err["type"] in ("missing",):
         return "is required"
     if err["type"] == "extra_forbidden":

@@ -102,7 +102,7 @@ def snap(tokens: Sequence[Token], text: str, start: int, end: int) -> tuple[int,
         start = tokens[i].start
     j = bisect_right(tokens, end - 1, key=_start) - 1
     if j >= 0 and end - 1 < tokens[j].end:
-        end = max(end, tokens[j].end)
+        end = tokens[j].end
     return start, end
 
 

@@ -8,7 +8,6 @@ no file format: readers and writers exchange `Record`s with it.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +26,15 @@ from annotator.formats.base import ReadItem, Record
 from annotator.store import rows
 from annotator.store.schema import (
     HEAD_REVISION,
-    annotations,
     doc_stances,
     documents,
     entities,
     history,
     project_meta,
     stances,
+)
+from annotator.store.schema import (
+    annotations as ann_table,
 )
 
 PROJECT_FILE = "project.annotator"
@@ -92,8 +93,9 @@ class Project:
 
     # -- opening -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, location: str | os.PathLike[str], *, create: bool = True,
-             scheme: LabelScheme | None = None) -> Project:
+    def open(
+        cls, location: str | os.PathLike[str], *, create: bool = True, scheme: LabelScheme | None = None
+    ) -> Project:
         url, file = resolve_location(location)
         if file is not None:
             if not file.exists():
@@ -213,17 +215,21 @@ class Project:
 
     def summaries(self, annotator: str) -> list[DocumentSummary]:
         """Every document in import order, with this annotator's status."""
-        ann = annotations.alias()
+        ann = ann_table.alias()
         query = (
             select(documents.c.id, documents.c.position, documents.c.title, ann.c.status)
             .select_from(
-                documents.outerjoin(ann, (ann.c.document_id == documents.c.id) & (ann.c.annotator == annotator))
+                documents.outerjoin(
+                    ann, (ann.c.document_id == documents.c.id) & (ann.c.annotator == annotator)
+                )
             )
             .order_by(documents.c.position)
         )
         with self.engine.connect() as conn:
             return [
-                DocumentSummary(r.id, r.position, r.title, Status(r.status) if r.status else Status.NOT_STARTED)
+                DocumentSummary(
+                    r.id, r.position, r.title, Status(r.status) if r.status else Status.NOT_STARTED
+                )
                 for r in conn.execute(query)
             ]
 
@@ -232,8 +238,8 @@ class Project:
         """This annotator's annotation of the document; a new empty one (not stored yet) if none."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(annotations).where(
-                    (annotations.c.document_id == document_id) & (annotations.c.annotator == annotator)
+                select(ann_table).where(
+                    (ann_table.c.document_id == document_id) & (ann_table.c.annotator == annotator)
                 )
             ).first()
             if row is None:
@@ -245,8 +251,9 @@ class Project:
         document = self.document(document_id)
         return AnnotationSession(document, self.annotation(document_id, annotator), self.scheme, sink=self)
 
-    def persist(self, annotation: Annotation, changes: Changes, edit: Edit, kind: EditKind,
-                expected_version: int) -> None:
+    def persist(
+        self, annotation: Annotation, changes: Changes, edit: Edit, kind: EditKind, expected_version: int
+    ) -> None:
         """Save one edit: the annotation's changed rows, its new version and a history line, in one
         transaction. Raises ConflictError if someone else saved this annotation in between."""
         key = (annotation.document_id, annotation.annotator)
@@ -256,8 +263,8 @@ class Project:
             ann_id = self._annotation_ids.get(key)
             if ann_id is None:
                 ann_id = conn.scalar(
-                    select(annotations.c.id).where(
-                        (annotations.c.document_id == key[0]) & (annotations.c.annotator == key[1])
+                    select(ann_table.c.id).where(
+                        (ann_table.c.document_id == key[0]) & (ann_table.c.annotator == key[1])
                     )
                 )
             if ann_id is None:
@@ -265,14 +272,14 @@ class Project:
                     raise _conflict(annotation)
                 values = rows.annotation_row(annotation) | {"version": new_version, "created_at": now}
                 try:
-                    ann_id = conn.execute(insert(annotations).values(**values)).inserted_primary_key[0]
+                    ann_id = _insert_annotation_row(conn, values)
                 except IntegrityError:
                     raise _conflict(annotation) from None
                 annotation.created_at = now
             else:
                 result = conn.execute(
-                    update(annotations)
-                    .where((annotations.c.id == ann_id) & (annotations.c.version == expected_version))
+                    update(ann_table)
+                    .where((ann_table.c.id == ann_id) & (ann_table.c.version == expected_version))
                     .values(version=new_version, status=annotation.status.value, updated_at=now)
                 )
                 if result.rowcount != 1:
@@ -289,8 +296,8 @@ class Project:
         """(version, kind, edit JSON) of every saved edit, oldest first."""
         query = (
             select(history.c.version, history.c.kind, history.c.edit)
-            .join(annotations, annotations.c.id == history.c.annotation_id)
-            .where((annotations.c.document_id == document_id) & (annotations.c.annotator == annotator))
+            .join(ann_table, ann_table.c.id == history.c.annotation_id)
+            .where((ann_table.c.document_id == document_id) & (ann_table.c.annotator == annotator))
             .order_by(history.c.id)
         )
         with self.engine.connect() as conn:
@@ -328,8 +335,10 @@ class Project:
                     savepoint.commit()
                 except (InputError, RuleError) as exc:
                     savepoint.rollback()
-                    error = exc if isinstance(exc, InputError) else InputError(
-                        exc.message, path=item.path, line=item.line, field=exc.field
+                    error = (
+                        exc
+                        if isinstance(exc, InputError)
+                        else InputError(exc.message, path=item.path, line=item.line, field=exc.field)
                     )
                     if not skip_invalid:
                         raise error from None
@@ -347,7 +356,7 @@ class Project:
         statuses: set[Status] | None = None,
         include_unannotated: bool = False,
     ) -> Iterator[Record]:
-        """Stream documents with their matching annotations, in import order, a chunk at a time.
+        """Stream documents with their matching ann_table, in import order, a chunk at a time.
 
         `statuses=None` means every status. Documents with no matching annotation are left out
         unless `include_unannotated`.
@@ -356,7 +365,9 @@ class Project:
         while True:
             with self.engine.connect() as conn:
                 doc_rows = conn.execute(
-                    select(documents).where(documents.c.position > last).order_by(documents.c.position)
+                    select(documents)
+                    .where(documents.c.position > last)
+                    .order_by(documents.c.position)
                     .limit(_CHUNK)
                 ).all()
                 if not doc_rows:
@@ -376,25 +387,30 @@ class Project:
     def stats(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
             docs = conn.scalar(select(func.count()).select_from(documents)) or 0
-            by_status = dict(conn.execute(
-                select(annotations.c.status, func.count()).group_by(annotations.c.status)).all())
-            by_label = dict(conn.execute(select(entities.c.label, func.count()).group_by(entities.c.label)).all())
-            by_polarity = dict(conn.execute(
-                select(stances.c.polarity, func.count()).group_by(stances.c.polarity)).all())
-            doc_polarity = dict(conn.execute(
-                select(doc_stances.c.polarity, func.count()).group_by(doc_stances.c.polarity)).all())
-            annotators = list(conn.scalars(select(annotations.c.annotator).distinct().order_by(annotations.c.annotator)))
+            by_status = _counts(conn, ann_table.c.status)
+            by_label = _counts(conn, entities.c.label)
+            by_polarity = _counts(conn, stances.c.polarity)
+            doc_polarity = _counts(conn, doc_stances.c.polarity)
+            annotators = list(
+                conn.scalars(select(ann_table.c.annotator).distinct().order_by(ann_table.c.annotator))
+            )
         return {
             "documents": docs,
-            "annotations": {s.value: int(by_status.get(s.value, 0)) for s in Status},
+            "annotations": {s.value: by_status.get(s.value, 0) for s in Status},
             "annotators": annotators,
-            "entities": {k: int(v) for k, v in sorted(by_label.items())},
-            "stances": {k: int(v) for k, v in sorted(by_polarity.items())},
-            "document_stances": {k: int(v) for k, v in sorted(doc_polarity.items())},
+            "entities": by_label,
+            "stances": by_polarity,
+            "document_stances": doc_polarity,
         }
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+
+
+def _counts(conn: Connection, column: Any) -> dict[str, int]:
+    query = select(column, func.count()).group_by(column).order_by(column)
+    return {str(value): int(n) for value, n in conn.execute(query)}
+
 
 def _make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
@@ -451,83 +467,113 @@ def _conflict(annotation: Annotation) -> ConflictError:
 
 def _write_changed_rows(conn: Connection, ann_id: int, ann: Annotation, changes: Changes) -> None:
     if changes.entities:
-        conn.execute(delete(entities).where(
-            (entities.c.annotation_id == ann_id) & entities.c.id.in_(changes.entities)))
+        conn.execute(
+            delete(entities).where((entities.c.annotation_id == ann_id) & entities.c.id.in_(changes.entities))
+        )
         new = [rows.entity_row(ann_id, i, e) for i, e in enumerate(ann.entities) if e.id in changes.entities]
         if new:
             conn.execute(insert(entities), new)
     if changes.stances:
-        conn.execute(delete(stances).where(
-            (stances.c.annotation_id == ann_id) & stances.c.id.in_(changes.stances)))
+        conn.execute(
+            delete(stances).where((stances.c.annotation_id == ann_id) & stances.c.id.in_(changes.stances))
+        )
         new = [rows.stance_row(ann_id, i, s) for i, s in enumerate(ann.stances) if s.id in changes.stances]
         if new:
             conn.execute(insert(stances), new)
     if changes.doc_stances:
-        conn.execute(delete(doc_stances).where(
-            (doc_stances.c.annotation_id == ann_id) & doc_stances.c.target_key.in_(changes.doc_stances)))
-        new = [rows.doc_stance_row(ann_id, i, d) for i, d in enumerate(ann.doc_stances)
-               if d.key in changes.doc_stances]
+        conn.execute(
+            delete(doc_stances).where(
+                (doc_stances.c.annotation_id == ann_id) & doc_stances.c.target_key.in_(changes.doc_stances)
+            )
+        )
+        new = [
+            rows.doc_stance_row(ann_id, i, d)
+            for i, d in enumerate(ann.doc_stances)
+            if d.key in changes.doc_stances
+        ]
         if new:
             conn.execute(insert(doc_stances), new)
 
 
+def _insert_annotation_row(conn: Connection, values: dict[str, Any]) -> int:
+    key = conn.execute(insert(ann_table).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _insert_annotation(conn: Connection, ann: Annotation) -> None:
-    ann_id = conn.execute(insert(annotations).values(**rows.annotation_row(ann))).inserted_primary_key[0]
+    ann_id = _insert_annotation_row(conn, rows.annotation_row(ann))
     if ann.entities:
         conn.execute(insert(entities), [rows.entity_row(ann_id, i, e) for i, e in enumerate(ann.entities)])
     if ann.stances:
         conn.execute(insert(stances), [rows.stance_row(ann_id, i, s) for i, s in enumerate(ann.stances)])
     if ann.doc_stances:
-        conn.execute(insert(doc_stances),
-                     [rows.doc_stance_row(ann_id, i, d) for i, d in enumerate(ann.doc_stances)])
+        conn.execute(
+            insert(doc_stances), [rows.doc_stance_row(ann_id, i, d) for i, d in enumerate(ann.doc_stances)]
+        )
 
 
 def _load_annotation(conn: Connection, row: Any) -> Annotation:
-    ents = conn.execute(select(entities).where(entities.c.annotation_id == row.id)
-                        .order_by(entities.c.ord, entities.c.id)).all()
-    sts = conn.execute(select(stances).where(stances.c.annotation_id == row.id)
-                       .order_by(stances.c.ord, stances.c.id)).all()
-    dss = conn.execute(select(doc_stances).where(doc_stances.c.annotation_id == row.id)
-                       .order_by(doc_stances.c.ord, doc_stances.c.target_key)).all()
+    ents = conn.execute(
+        select(entities).where(entities.c.annotation_id == row.id).order_by(entities.c.ord, entities.c.id)
+    ).all()
+    sts = conn.execute(
+        select(stances).where(stances.c.annotation_id == row.id).order_by(stances.c.ord, stances.c.id)
+    ).all()
+    dss = conn.execute(
+        select(doc_stances)
+        .where(doc_stances.c.annotation_id == row.id)
+        .order_by(doc_stances.c.ord, doc_stances.c.target_key)
+    ).all()
     return rows.annotation_from_rows(row, ents, sts, dss)
 
 
-def _load_annotations(conn: Connection, doc_ids: list[str], annotator: str | None,
-                      statuses: set[Status] | None) -> dict[str, list[Annotation]]:
-    query = select(annotations).where(annotations.c.document_id.in_(doc_ids))
+def _load_annotations(
+    conn: Connection, doc_ids: list[str], annotator: str | None, statuses: set[Status] | None
+) -> dict[str, list[Annotation]]:
+    query = select(ann_table).where(ann_table.c.document_id.in_(doc_ids))
     if annotator is not None:
-        query = query.where(annotations.c.annotator == annotator)
+        query = query.where(ann_table.c.annotator == annotator)
     if statuses is not None:
-        query = query.where(annotations.c.status.in_([s.value for s in statuses]))
-    ann_rows = conn.execute(query.order_by(annotations.c.annotator)).all()
+        query = query.where(ann_table.c.status.in_([s.value for s in statuses]))
+    ann_rows = conn.execute(query.order_by(ann_table.c.annotator)).all()
     if not ann_rows:
         return {}
     ids = [r.id for r in ann_rows]
     children: dict[str, dict[int, list[Any]]] = {"e": {}, "s": {}, "d": {}}
-    for key, table, order in (("e", entities, entities.c.id), ("s", stances, stances.c.id),
-                              ("d", doc_stances, doc_stances.c.target_key)):
-        for r in conn.execute(select(table).where(table.c.annotation_id.in_(ids))
-                              .order_by(table.c.annotation_id, table.c.ord, order)):
+    for key, table, order in (
+        ("e", entities, entities.c.id),
+        ("s", stances, stances.c.id),
+        ("d", doc_stances, doc_stances.c.target_key),
+    ):
+        for r in conn.execute(
+            select(table)
+            .where(table.c.annotation_id.in_(ids))
+            .order_by(table.c.annotation_id, table.c.ord, order)
+        ):
             children[key].setdefault(r.annotation_id, []).append(r)
     out: dict[str, list[Annotation]] = {}
     for r in ann_rows:
-        ann = rows.annotation_from_rows(r, children["e"].get(r.id, []), children["s"].get(r.id, []),
-                                        children["d"].get(r.id, []))
+        ann = rows.annotation_from_rows(
+            r, children["e"].get(r.id, []), children["s"].get(r.id, []), children["d"].get(r.id, [])
+        )
         out.setdefault(r.document_id, []).append(ann)
     return out
 
 
 def _extend_scheme(scheme: LabelScheme, record: Record, strict: bool, report: ImportReport) -> LabelScheme:
     labels = [e.label for a in record.annotations for e in a.entities if e.label not in scheme.label_names]
-    polarities = [s.polarity for a in record.annotations for s in (*a.stances, *a.doc_stances)
-                  if s.polarity not in scheme.polarity_names]
+    used = [s.polarity for a in record.annotations for s in a.stances]
+    used += [d.polarity for a in record.annotations for d in a.doc_stances]
+    polarities = [p for p in used if p not in scheme.polarity_names]
     if not labels and not polarities:
         return scheme
     if strict:
         missing = sorted(set(labels) | set(polarities))
         raise InputError(
             f"labels not in the project's scheme: {', '.join(missing)} (--strict-labels refuses them)",
-            path=record.path, line=record.line,
+            path=record.path,
+            line=record.line,
         )
     new_labels = list(dict.fromkeys(labels))
     new_polarities = list(dict.fromkeys(polarities))
@@ -536,15 +582,24 @@ def _extend_scheme(scheme: LabelScheme, record: Record, strict: bool, report: Im
     return scheme.with_labels(new_labels).with_polarities(new_polarities)
 
 
-def _import_record(conn: Connection, record: Record, scheme: LabelScheme, tokenizer: Tokenizer | None,
-                   position: int, now: Any, report: ImportReport) -> int:
+def _import_record(
+    conn: Connection,
+    record: Record,
+    scheme: LabelScheme,
+    tokenizer: Tokenizer | None,
+    position: int,
+    now: Any,
+    report: ImportReport,
+) -> int:
     doc = record.document
     existing = conn.execute(select(documents.c.text).where(documents.c.id == doc.id)).first()
     if existing is not None:
         if existing.text != doc.text:
             raise InputError(
                 f"document {doc.id!r} is already in the project with a different text",
-                path=record.path, line=record.line, field="id",
+                path=record.path,
+                line=record.line,
+                field="id",
             )
         report.documents_existing += 1
     else:
@@ -559,8 +614,11 @@ def _import_record(conn: Connection, record: Record, scheme: LabelScheme, tokeni
             check_annotation(ann, doc, scheme)
         except RuleError as exc:
             raise InputError(exc.message, path=record.path, line=record.line, field=exc.field) from None
-        taken = conn.scalar(select(annotations.c.id).where(
-            (annotations.c.document_id == doc.id) & (annotations.c.annotator == ann.annotator)))
+        taken = conn.scalar(
+            select(ann_table.c.id).where(
+                (ann_table.c.document_id == doc.id) & (ann_table.c.annotator == ann.annotator)
+            )
+        )
         if taken is not None:
             report.annotations_existing += 1
             continue
@@ -577,14 +635,17 @@ def _scheme_conflicts(conn: Connection, new: LabelScheme) -> list[str]:
     if missing:
         problems.append(f"labels in use would be removed: {', '.join(missing)}")
     polarities = set(conn.scalars(select(stances.c.polarity).distinct())) | set(
-        conn.scalars(select(doc_stances.c.polarity).distinct()))
+        conn.scalars(select(doc_stances.c.polarity).distinct())
+    )
     missing = sorted(polarities - set(new.polarity_names))
     if missing:
         problems.append(f"polarities in use would be removed: {', '.join(missing)}")
     if not new.allow_overlap:
         overlapping = _count_overlaps(conn)
         if overlapping:
-            problems.append(f"{overlapping} annotations have overlapping entities, which the new scheme forbids")
+            problems.append(
+                f"{overlapping} annotations have overlapping entities, which the new scheme forbids"
+            )
     return problems
 
 
@@ -592,13 +653,10 @@ def _count_overlaps(conn: Connection) -> int:
     bad: set[int] = set()
     last: tuple[int, int] | None = None
     query = select(entities.c.annotation_id, entities.c.start_char, entities.c.end_char).order_by(
-        entities.c.annotation_id, entities.c.start_char)
+        entities.c.annotation_id, entities.c.start_char
+    )
     for ann_id, start, end in conn.execute(query):
         if last is not None and last[0] == ann_id and start < last[1]:
             bad.add(ann_id)
         last = (ann_id, end if last is None or last[0] != ann_id else max(end, last[1]))
     return len(bad)
-
-
-def count_by(values: Iterable[str]) -> dict[str, int]:
-    return dict(Counter(values))

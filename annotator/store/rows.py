@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -134,7 +135,7 @@ def doc_stance_from_row(row: Any) -> DocumentStance:
     return DocumentStance(target=loads(row.target), polarity=row.polarity)
 
 
-def annotation_from_rows(row: Any, ents: list[Any], sts: list[Any], dss: list[Any]) -> Annotation:
+def annotation_from_rows(row: Any, ents: Sequence[Any], sts: Sequence[Any], dss: Sequence[Any]) -> Annotation:
     return Annotation(
         document_id=row.document_id,
         annotator=row.annotator,
@@ -151,12 +152,12 @@ def annotation_from_rows(row: Any, ents: list[Any], sts: list[Any], dss: list[An
 
 def to_utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return value
 
 
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value

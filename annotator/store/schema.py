@@ -3,7 +3,6 @@
 Changing a table means a new Alembic migration in `migrations/versions/` and a new HEAD_REVISION.
 """
 
-from __future__ import annotations
 
 from sqlalchemy import (
     Column,

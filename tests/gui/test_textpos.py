@@ -280,7 +280,7 @@ def check_against_qt(text: str) -> None:
     while block.isValid():
         got.append((tp.from_qt(block.position()), block.text()))
         block = block.next()
-    assert got == list(zip(starts, lines))
+    assert got == list(zip(starts, lines, strict=True))
 
 
 SAMPLES = [
