@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -84,7 +85,7 @@ def _record(path: Path, data: bytes) -> ReadItem:
         return InputError(exc.message, path=path, line=exc.line)
     if not text.strip():
         return InputError("empty article: the file has no text", path=path)
-    return Record(document=text_document(text, path.name), path=str(path), line=1)
+    return Record(document=text_document(text, path.name), path=str(path))
 
 
 def decode(data: bytes) -> str:
@@ -134,8 +135,6 @@ def detect_meta(text: str, name: str) -> DocumentMeta:
     for line in lines[:HEADER_LINES]:
         if published is None:
             published = parse_date(line) or _first(parse_date(part) for part in _parts(line))
-            if published is not None:
-                continue
         if author is None:
             author = parse_byline(line)
     return DocumentMeta(title=title or Path(name).stem, author=author, published=published, source=name)
@@ -224,8 +223,9 @@ _NUMERIC = re.compile(
 def parse_date(line: str) -> str | None:
     """The ISO date ("2026-01-03") of a line that is only a date, maybe with weekday and time.
 
-    Day and month given as numbers ("03/01/2026") are read only when the order cannot matter: one of
-    them is above 12, or both are the same.
+    Day and month given as numbers with "/" or "-" ("03/01/2026") are read only when the order cannot
+    matter: one of them is above 12, or both are the same. With dots ("12.03.2026") the day comes
+    first: that is how the countries that write dates with dots write them.
     """
     line = line.strip()
     for form in (*_DATE_FORMS, _ISO_DATETIME):
@@ -237,6 +237,8 @@ def parse_date(line: str) -> str | None:
     m = _NUMERIC.fullmatch(line)
     if m:
         a, b = int(m["a"]), int(m["b"])
+        if m["sep"] == ".":
+            return _iso(int(m["year"]), b, a)
         if a > 12 and b <= 12:
             return _iso(int(m["year"]), b, a)
         if b > 12 and a <= 12:
@@ -314,14 +316,18 @@ def looks_like_name(name: str) -> bool:
         return False
     capitalised = 0
     for i, word in enumerate(words):
-        if word.lower() in _PARTICLES or _PREFIXED.match(word):
-            if i in (0, len(words) - 1) and not _PREFIXED.match(word):
+        if _PREFIXED.match(word):
+            capitalised += 1
+        elif word in _PARTICLES:
+            if i in (0, len(words) - 1):
                 return False
-            capitalised += 1 if _PREFIXED.match(word) else 0
-            continue
-        if not (word[0].isupper() and all(c.isalpha() or c in "'’-." for c in word)):
+        elif word[0].isupper() and all(map(_name_char, word)) and word.lower().strip(".") not in _NOT_NAMES:
+            capitalised += 1
+        else:
             return False
-        if word.lower().strip(".") in _NOT_NAMES:
-            return False
-        capitalised += 1
     return 2 <= capitalised <= 4
+
+
+def _name_char(c: str) -> bool:
+    # Marks too: a decomposed "é" is "e" followed by a combining accent.
+    return c.isalpha() or c in "'’-." or unicodedata.category(c).startswith("M")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -207,14 +206,14 @@ def test_repr() -> None:
     assert repr(TextPositions("a😀")) == "TextPositions(length=2, qt_length=3)"
 
 
-def test_one_megabyte_builds_quickly() -> None:
+def test_one_megabyte_with_emoji_and_crlf() -> None:
+    # Speed is measured by the benchmarks; this checks correctness at that size.
     text = ("x" * 40 + " Zoë\r\n" + "y" * 37 + "😀") * 12_000
-    start = time.perf_counter()
     tp = TextPositions(text)
-    elapsed = time.perf_counter() - start
     assert len(text) > 1_000_000
     assert tp.qt_length == utf16_len(tp.display_text())
-    assert elapsed < 0.5  # about 10 ms in practice; the bound only catches a per-character loop
+    last = len(text) - 1
+    assert tp.from_qt(tp.to_qt(last)) == last
 
 
 # --- properties ----------------------------------------------------------------------------
