@@ -62,6 +62,16 @@ class ImportReport:
     skipped: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def add(self, other: ImportReport) -> None:
+        self.documents_added += other.documents_added
+        self.documents_existing += other.documents_existing
+        self.annotations_added += other.annotations_added
+        self.annotations_existing += other.annotations_existing
+        self.labels_added.extend(other.labels_added)
+        self.polarities_added.extend(other.polarities_added)
+        self.skipped.extend(other.skipped)
+        self.warnings.extend(other.warnings)
+
 
 Tokenizer = Callable[[str], list[Token]]
 Progress = Callable[[int], None]
@@ -330,9 +340,13 @@ class Project:
                     continue
                 savepoint = conn.begin_nested()
                 try:
-                    scheme = _extend_scheme(scheme, item, strict_labels, report)
-                    position = _import_record(conn, item, scheme, tokenizer, position, now, report)
+                    # Counted apart, so that a record that fails half-way leaves no trace in the report.
+                    counts = ImportReport()
+                    extended = _extend_scheme(scheme, item, strict_labels, counts)
+                    position = _import_record(conn, item, extended, tokenizer, position, now, counts)
                     savepoint.commit()
+                    scheme = extended
+                    report.add(counts)
                 except (InputError, RuleError) as exc:
                     savepoint.rollback()
                     error = (

@@ -1,0 +1,306 @@
+"""The project's own JSON Lines format: everything the model holds, nothing lost.
+
+One line per (document, annotator)::
+
+    {"schema_version": 1,
+     "document": {"id": ..., "text": ..., "meta": {...}},
+     "tokens": [[start, end, ws], ...] or null,
+     "annotator": "anna", "status": "done", "version": 3,
+     "created_at": "2026-01-03T10:15:00.000000Z", "updated_at": ...,
+     "entities": [{"id", "start", "end", "text", "label", "source", "extra"}, ...],
+     "stances": [{"id", "start", "end", "text", "polarity", "holder", "target", "source"}, ...],
+     "doc_stances": [{"target", "polarity"}, ...],
+     "extra": {...}}
+
+A document nobody has annotated is one line with `"annotator": null` and no annotation keys (the
+reader also accepts them empty). A document annotated by three people is three lines, each with the
+whole document; the importer merges them by document id.
+
+Each span carries its `text` so that people can read the file; the reader checks it against the
+document text. Writing is deterministic: keys in a fixed order, spans in the annotation's order, times
+in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so reading a file and writing it again gives the same bytes.
+`json_schema()` describes a line; it is generated from the models below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from annotator.core.errors import InputError, RuleError
+from annotator.core.model import (
+    Annotation,
+    Document,
+    DocumentStance,
+    EntitySpan,
+    Stance,
+    Status,
+    Token,
+)
+from annotator.core.validation import first_problem
+from annotator.formats.base import ReadItem, Record, iter_lines
+
+SCHEMA_VERSION = 1
+
+_SPAN_TEXT = Field(
+    default=None, description="The span's text, document.text[start:end], for people reading the file"
+)
+
+
+class NativeEntity(EntitySpan):
+    text: str | None = _SPAN_TEXT
+
+
+class NativeStance(Stance):
+    text: str | None = _SPAN_TEXT
+
+
+class NativeLine(BaseModel):
+    """One line of a native file: a document, and one annotator's annotation of it (or none)."""
+
+    model_config = ConfigDict(extra="forbid", title="annotator native JSONL line")
+
+    schema_version: Literal[1]
+    document: Document
+    tokens: list[Token] | None = Field(
+        default=None, description="[start, end, whitespace follows] per token; null: not tokenized yet"
+    )
+    annotator: str | None = Field(
+        default=None, min_length=1, max_length=200, description="null: the document has no annotation"
+    )
+    status: Status = Status.NOT_STARTED
+    version: int = Field(default=0, ge=0)
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    entities: list[NativeEntity] = Field(default_factory=list)
+    stances: list[NativeStance] = Field(default_factory=list)
+    doc_stances: list[DocumentStance] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+_ANNOTATION_KEYS = ("status", "version", "created_at", "updated_at", "entities", "stances", "doc_stances", "extra")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one line."""
+    schema = NativeLine.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def read_native(path: Path | str) -> Iterator[ReadItem]:
+    """One Record per line, holding the line's annotation (none for `"annotator": null`).
+
+    A bad line is yielded as an InputError naming the line and field. Raised, as problems with the
+    whole file: it cannot be opened, it has no records, it is one pretty-printed JSON document rather
+    than JSON Lines, or it was written by a newer version of the program.
+    """
+    path = Path(path)
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", path=path) from None
+    seen = 0
+    with fh:
+        for number, raw in iter_lines(fh):
+            if seen == 0 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            seen += 1
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                if seen == 1:
+                    _raise_if_not_json_lines(path, number, raw)
+                yield InputError(f"not valid JSON ({exc})", path=path, line=number)
+                continue
+            yield _record(data, path, number)
+    if seen == 0:
+        raise InputError("no records: the file is empty", path=path)
+
+
+def _raise_if_not_json_lines(path: Path, number: int, first: bytes) -> None:
+    # A JSON Lines file cannot start with a lone "{" or "[" line; a pretty-printed file does.
+    start = first.strip()
+    if start.startswith(b"{") and not start.endswith(b"}"):
+        what = "one pretty-printed JSON object"
+    elif start.startswith(b"["):
+        what = "a JSON array"
+    else:
+        return
+    raise InputError(
+        f"the file looks like {what} spread over many lines, not JSON Lines (one JSON object per line)",
+        path=path,
+        line=number,
+    )
+
+
+def _record(data: Any, path: Path, number: int) -> ReadItem:
+    if not isinstance(data, dict):
+        return InputError(f"a line must be a JSON object, not {type(data).__name__}", path=path, line=number)
+    version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise InputError(
+            f"schema_version {version} is newer than this program reads ({SCHEMA_VERSION}): "
+            f"update annotator to import this file",
+            path=path,
+            line=number,
+            field="schema_version",
+        )
+    try:
+        line = NativeLine.model_validate(data)
+    except ValidationError as exc:
+        field, message = first_problem(exc)
+        return InputError(message, path=path, line=number, field=field or None)
+    try:
+        return _to_record(line, path, number)
+    except RuleError as exc:
+        return InputError(exc.message, path=path, line=number, field=exc.field or None)
+
+
+def _to_record(line: NativeLine, path: Path, number: int) -> Record:
+    text = line.document.text
+    if line.tokens is not None:
+        _check_tokens(line.tokens, len(text))
+    if line.annotator is None:
+        for key in _ANNOTATION_KEYS:
+            if key in line.model_fields_set and getattr(line, key) != NativeLine.model_fields[key].get_default(
+                call_default_factory=True
+            ):
+                raise RuleError(key, 'a line with "annotator": null cannot carry an annotation')
+        annotations = []
+    else:
+        _check_spans("entities", line.entities, text)
+        _check_spans("stances", line.stances, text)
+        annotation = Annotation(
+            document_id=line.document.id,
+            annotator=line.annotator,
+            status=line.status,
+            version=line.version,
+            created_at=line.created_at,
+            updated_at=line.updated_at,
+            entities=[_core(EntitySpan, e) for e in line.entities],
+            stances=[_core(Stance, s) for s in line.stances],
+            doc_stances=line.doc_stances,
+            extra=line.extra,
+        )
+        annotations = [annotation]
+    return Record(document=line.document, annotations=annotations, tokens=line.tokens, path=str(path), line=number)
+
+
+def _check_tokens(tokens: list[Token], length: int) -> None:
+    previous_end = 0
+    for i, token in enumerate(tokens):
+        if not previous_end <= token.start < token.end <= length:
+            raise RuleError(
+                f"tokens[{i}]",
+                f"token {token.start}-{token.end} must be non-empty, after the previous token "
+                f"(which ends at {previous_end}) and inside the text (length {length})",
+            )
+        previous_end = token.end
+
+
+def _check_spans(key: str, spans: list[NativeEntity] | list[NativeStance], text: str) -> None:
+    for i, span in enumerate(spans):
+        if span.end > len(text):
+            raise RuleError(f"{key}[{i}].end", f"{span.end} is past the end of the text (length {len(text)})")
+        if span.text is not None and span.text != text[span.start:span.end]:
+            raise RuleError(
+                f"{key}[{i}].text",
+                f"{span.text!r} is not the document's text at {span.start}-{span.end} "
+                f"({text[span.start:span.end]!r})",
+            )
+
+
+def _core[T: BaseModel](cls: type[T], item: BaseModel) -> T:
+    # The item was validated as a subclass of `cls`; copy its fields across without validating again.
+    fields = {name: getattr(item, name) for name in cls.model_fields}
+    return cls.model_construct(_fields_set=item.model_fields_set & fields.keys(), **fields)
+
+
+# -- writing -----------------------------------------------------------------------------------------
+
+
+def write_native(records: Iterable[Record], out: BinaryIO) -> int:
+    """Write one line per annotation of each record (one line if it has none); return the records written.
+
+    Raises RuleError if a span does not fit its document's text: a file must not say one thing in
+    `text` and another in `start`/`end`.
+    """
+    count = 0
+    for record in records:
+        document = record.document
+        head = {
+            "schema_version": SCHEMA_VERSION,
+            "document": document.model_dump(mode="json"),
+            "tokens": None if record.tokens is None else [list(t) for t in record.tokens],
+        }
+        if not record.annotations:
+            out.write(_dumps({**head, "annotator": None}, document))
+        for annotation in record.annotations:
+            out.write(_dumps({**head, **_annotation_dict(annotation, document)}, document))
+        count += 1
+    return count
+
+
+def _annotation_dict(annotation: Annotation, document: Document) -> dict[str, Any]:
+    if annotation.document_id != document.id:
+        raise RuleError(
+            "document_id",
+            f"annotation by {annotation.annotator!r} is for {annotation.document_id!r}, not {document.id!r}",
+        )
+    dumped = annotation.model_dump(mode="json", exclude={"document_id"})
+    text = document.text
+    return {
+        "annotator": annotation.annotator,
+        "status": dumped["status"],
+        "version": annotation.version,
+        "created_at": _timestamp(annotation.created_at),
+        "updated_at": _timestamp(annotation.updated_at),
+        "entities": [
+            _with_text(f"entities[{i}]", d, span, text) for i, (d, span) in enumerate(
+                zip(dumped["entities"], annotation.entities)
+            )
+        ],
+        "stances": [
+            _with_text(f"stances[{i}]", d, span, text) for i, (d, span) in enumerate(
+                zip(dumped["stances"], annotation.stances)
+            )
+        ],
+        "doc_stances": dumped["doc_stances"],
+        "extra": dumped["extra"],
+    }
+
+
+def _with_text(field: str, dumped: dict[str, Any], span: EntitySpan | Stance, text: str) -> dict[str, Any]:
+    """The span's keys with its text placed right after `end`, where a reader looks for it."""
+    if span.end > len(text):
+        raise RuleError(field, f"span {span.start}-{span.end} is past the end of the text (length {len(text)})")
+    out: dict[str, Any] = {}
+    for key, value in dumped.items():
+        out[key] = value
+        if key == "end":
+            out["text"] = text[span.start:span.end]
+    return out
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """UTC with microseconds, always the same shape. A naive time is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _dumps(line: dict[str, Any], document: Document) -> bytes:
+    try:
+        return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError as exc:
+        raise RuleError("", f"document {document.id!r} cannot be written as JSON: {exc}") from None
