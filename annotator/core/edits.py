@@ -99,6 +99,9 @@ def _find_stance(ann: Annotation, stance_id: str) -> int:
 class AddEntity(_Edit):
     op: Literal["add_entity"] = "add_entity"
     entity: EntitySpan
+    index: int | None = Field(
+        default=None, ge=0, description="Where in the list (undo puts it back); default: last"
+    )
 
     def apply(self, ctx: EditContext) -> tuple[Changes, Edit]:
         ann, e = ctx.annotation, self.entity
@@ -106,7 +109,7 @@ class AddEntity(_Edit):
         if ann.entity(e.id) is not None:
             raise RuleError("entity.id", f"id {e.id!r} is already used")
         check_no_overlap("entity", e, ann.entities, ctx.scheme)
-        ann.entities.append(e)
+        ann.entities.insert(len(ann.entities) if self.index is None else self.index, e)
         return Changes(entities=frozenset({e.id})), RemoveEntity(entity_id=e.id)
 
 
@@ -121,7 +124,7 @@ class RemoveEntity(_Edit):
         i = _find_entity(ann, self.entity_id)
         entity = ann.entities[i]
         ref = EntityRef(entity_id=self.entity_id)
-        restore: list[Edit] = [AddEntity(entity=entity)]
+        restore: list[Edit] = [AddEntity(entity=entity, index=i)]
         stance_ids: set[str] = set()
         for j, s in enumerate(ann.stances):
             update = {}
@@ -136,10 +139,12 @@ class RemoveEntity(_Edit):
                 stance_ids.add(s.id)
         key = target_key(ref)
         doc_keys: set[str] = set()
-        for ds in [d for d in ann.doc_stances if d.key == key]:
-            ann.doc_stances.remove(ds)
-            restore.append(SetDocumentStance(target=ds.target, polarity=ds.polarity))
-            doc_keys.add(key)
+        for j, ds in enumerate(ann.doc_stances):
+            if ds.key == key:
+                del ann.doc_stances[j]
+                restore.append(SetDocumentStance(target=ds.target, polarity=ds.polarity, index=j))
+                doc_keys.add(key)
+                break
         del ann.entities[i]
         changes = Changes(
             entities=frozenset({self.entity_id}),
@@ -159,8 +164,9 @@ class RelabelEntity(_Edit):
         ann = ctx.annotation
         i = _find_entity(ann, self.entity_id)
         old = ann.entities[i]
+        if self.label not in ctx.scheme.label_names:
+            raise RuleError("label", f"label {self.label!r} is not in the scheme")
         new = old.model_copy(update={"label": self.label})
-        check_entity("label", new, ctx.document.text, ctx.scheme)
         ann.entities[i] = new
         return Changes(entities=frozenset({old.id})), RelabelEntity(entity_id=old.id, label=old.label)
 
@@ -168,13 +174,16 @@ class RelabelEntity(_Edit):
 class AddStance(_Edit):
     op: Literal["add_stance"] = "add_stance"
     stance: Stance
+    index: int | None = Field(
+        default=None, ge=0, description="Where in the list (undo puts it back); default: last"
+    )
 
     def apply(self, ctx: EditContext) -> tuple[Changes, Edit]:
         ann, s = ctx.annotation, self.stance
         check_stance("stance", s, ctx.document.text, ctx.scheme, ctx.entity_ids())
         if ann.stance(s.id) is not None:
             raise RuleError("stance.id", f"id {s.id!r} is already used")
-        ann.stances.append(s)
+        ann.stances.insert(len(ann.stances) if self.index is None else self.index, s)
         return Changes(stances=frozenset({s.id})), RemoveStance(stance_id=s.id)
 
 
@@ -186,7 +195,7 @@ class RemoveStance(_Edit):
         ann = ctx.annotation
         i = _find_stance(ann, self.stance_id)
         stance = ann.stances.pop(i)
-        return Changes(stances=frozenset({stance.id})), AddStance(stance=stance)
+        return Changes(stances=frozenset({stance.id})), AddStance(stance=stance, index=i)
 
 
 class SetStancePolarity(_Edit):
@@ -239,21 +248,25 @@ class SetDocumentStance(_Edit):
     op: Literal["set_document_stance"] = "set_document_stance"
     target: DocumentTarget
     polarity: str | None
+    index: int | None = Field(default=None, ge=0, description="Where a new one goes (undo puts it back)")
 
     def apply(self, ctx: EditContext) -> tuple[Changes, Edit]:
         ann = ctx.annotation
         key = target_key(self.target)
         old = ann.doc_stance(key)
+        old_index = ann.doc_stances.index(old) if old is not None else None
         if self.polarity is not None:
             new = DocumentStance(target=self.target, polarity=self.polarity)
             check_doc_stance("doc_stance", new, ctx.scheme, ctx.entity_ids())
-            if old is None:
-                ann.doc_stances.append(new)
+            if old_index is None:
+                ann.doc_stances.insert(len(ann.doc_stances) if self.index is None else self.index, new)
             else:
-                ann.doc_stances[ann.doc_stances.index(old)] = new
-        elif old is not None:
-            ann.doc_stances.remove(old)
-        inverse = SetDocumentStance(target=self.target, polarity=old.polarity if old else None)
+                ann.doc_stances[old_index] = new
+        elif old_index is not None:
+            del ann.doc_stances[old_index]
+        inverse = SetDocumentStance(
+            target=self.target, polarity=old.polarity if old else None, index=old_index
+        )
         return Changes(doc_stances=frozenset({key})), inverse
 
 

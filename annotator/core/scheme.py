@@ -16,8 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from annotator.core.errors import InputError
 from annotator.core.validation import first_problem
 
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_NAME = re.compile(r"^[^\s]+$")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_NAME = re.compile(r"[^\s]+")
 
 # Colours handed to labels that an import brings and the scheme lacks: distinct, readable on white
 # and on a dark background.
@@ -46,13 +46,13 @@ class _Strict(BaseModel):
 
 
 def _check_name(v: str) -> str:
-    if not _NAME.match(v):
+    if not _NAME.fullmatch(v):
         raise ValueError(f"name {v!r} must not be empty or contain spaces")
     return v
 
 
 def _check_colour(v: str) -> str:
-    if not _COLOUR.match(v):
+    if not _COLOUR.fullmatch(v):
         raise ValueError(f"colour {v!r} must look like #1f77b4")
     return v.lower()
 
@@ -63,6 +63,13 @@ def _check_shortcut(v: str | None) -> str | None:
     return v
 
 
+def _check_topic(v: str) -> str:
+    if not v.strip():
+        raise ValueError("a topic must not be blank")
+    return v
+
+
+Topic = Annotated[str, AfterValidator(_check_topic)]
 Name = Annotated[str, Field(max_length=64), AfterValidator(_check_name)]
 Colour = Annotated[str, AfterValidator(_check_colour)]
 Shortcut = Annotated[str | None, AfterValidator(_check_shortcut)]
@@ -97,7 +104,7 @@ class LabelScheme(_Strict):
     allow_overlap: bool = False
     labels: tuple[EntityLabel, ...] = Field(min_length=1)
     polarities: tuple[Polarity, ...] = DEFAULT_POLARITIES
-    topics: tuple[str, ...] = ()
+    topics: tuple[Topic, ...] = ()
 
     @model_validator(mode="after")
     def _unique(self) -> LabelScheme:
@@ -156,7 +163,7 @@ class LabelScheme(_Strict):
         return self.model_copy(update={"labels": tuple(added)})
 
     def with_topics(self, topics: list[str]) -> LabelScheme:
-        new = list(self.topics) + [t for t in topics if t not in self.topics]
+        new = list(self.topics) + [t for t in topics if t not in self.topics and t.strip()]
         return self.model_copy(update={"topics": tuple(dict.fromkeys(new))})
 
     def with_polarities(self, names: list[str]) -> LabelScheme:

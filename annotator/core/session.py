@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal, Protocol
 
 from annotator.core.edits import Batch, Changes, Edit, EditContext, SetStatus
+from annotator.core.errors import RuleError
 from annotator.core.model import Annotation, Document, Status, utcnow
 from annotator.core.scheme import LabelScheme
 
@@ -51,10 +52,19 @@ class AnnotationSession:
         """Apply and save one edit as one undo step. Raises RuleError (nothing changed) or the
         sink's error (nothing changed, in memory or stored)."""
         if self.annotation.status == Status.NOT_STARTED and not isinstance(edit, SetStatus):
-            edit = Batch(edits=[edit, SetStatus(status=Status.IN_PROGRESS)])
-        changes, inverse = self._run(edit, "do")
+            # The first edit starts the work: one step, so that undo takes both back.
+            wrapped = Batch(edits=[edit, SetStatus(status=Status.IN_PROGRESS)])
+            try:
+                changes, inverse = self._run(wrapped, "do")
+            except RuleError as exc:
+                field = exc.field.removeprefix("edits[0].").removeprefix("edits[0]")
+                raise RuleError(field, exc.message) from None
+            edit = wrapped
+        else:
+            changes, inverse = self._run(edit, "do")
         self._undo.append((edit, inverse))
-        del self._undo[: -self.history_limit]
+        if len(self._undo) > self.history_limit:
+            del self._undo[: len(self._undo) - self.history_limit]
         self._redo.clear()
         return changes
 

@@ -24,10 +24,11 @@ in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so reading a file and writing it again 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, TypeVar
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -46,18 +47,19 @@ from annotator.core.validation import first_problem
 from annotator.formats.base import ReadItem, Record, iter_lines
 
 SCHEMA_VERSION = 1
+UTF8_BOM = b"\xef\xbb\xbf"
 
-_SPAN_TEXT = Field(
-    default=None, description="The span's text, document.text[start:end], for people reading the file"
-)
+_M = TypeVar("_M", bound=BaseModel)
+
+_SPAN_TEXT = "The span's text, document.text[start:end], for people reading the file; checked on import"
 
 
 class NativeEntity(EntitySpan):
-    text: str | None = _SPAN_TEXT
+    text: str | None = Field(default=None, description=_SPAN_TEXT)
 
 
 class NativeStance(Stance):
-    text: str | None = _SPAN_TEXT
+    text: str | None = Field(default=None, description=_SPAN_TEXT)
 
 
 class NativeLine(BaseModel):
@@ -83,7 +85,13 @@ class NativeLine(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
-_ANNOTATION_KEYS = ("status", "version", "created_at", "updated_at", "entities", "stances", "doc_stances", "extra")
+# What the annotation keys hold when a line has no annotation.
+_NO_ANNOTATION = {
+    key: NativeLine.model_fields[key].get_default(call_default_factory=True)
+    for key in (
+        "status", "version", "created_at", "updated_at", "entities", "stances", "doc_stances", "extra"
+    )
+}
 
 
 def json_schema() -> dict[str, Any]:
@@ -99,51 +107,84 @@ def read_native(path: Path | str) -> Iterator[ReadItem]:
     """One Record per line, holding the line's annotation (none for `"annotator": null`).
 
     A bad line is yielded as an InputError naming the line and field. Raised, as problems with the
-    whole file: it cannot be opened, it has no records, it is one pretty-printed JSON document rather
-    than JSON Lines, or it was written by a newer version of the program.
+    whole file: it cannot be opened, it has no records, it is pretty-printed JSON rather than JSON
+    Lines, or it was written by a newer version of the program.
     """
     path = Path(path)
     try:
         fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", path=path) from None
-    seen = 0
     with fh:
-        for number, raw in iter_lines(fh):
-            if seen == 0 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            seen += 1
+        lines = iter_lines(fh)
+        first = next(lines, None)
+        if first is not None and first[1].startswith(UTF8_BOM):
+            first = (first[0], first[1][len(UTF8_BOM):])
+            if not first[1].strip():
+                first = next(lines, None)
+        if first is None:
+            raise InputError("no records: the file is empty", path=path)
+        pending = [first]
+        opening = _pretty_printed_opening(first[1])
+        if opening:
+            # One bad first line may just be a broken record; pretty-printed JSON breaks the next one too.
+            second = next(lines, None)
+            if second is None or not isinstance(_loads_or_none(second[1]), dict):
+                raise InputError(
+                    f"the file looks like {opening} spread over many lines, not JSON Lines "
+                    f"(one JSON object per line)",
+                    path=path,
+                    line=first[0],
+                )
+            pending.append(second)
+        for number, raw in itertools.chain(pending, lines):
             try:
                 data = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                if seen == 1:
-                    _raise_if_not_json_lines(path, number, raw)
-                yield InputError(f"not valid JSON ({exc})", path=path, line=number)
+                yield InputError(_json_problem(raw, exc), path=path, line=number)
                 continue
+            if isinstance(data, list) and number == first[0]:
+                raise InputError(
+                    "the file is a JSON array, not JSON Lines (one JSON object per line)",
+                    path=path,
+                    line=number,
+                )
             yield _record(data, path, number)
-    if seen == 0:
-        raise InputError("no records: the file is empty", path=path)
 
 
-def _raise_if_not_json_lines(path: Path, number: int, first: bytes) -> None:
-    # A JSON Lines file cannot start with a lone "{" or "[" line; a pretty-printed file does.
-    start = first.strip()
+def _json_problem(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # orjson reports every encoding problem at column 1; say where the bad byte is.
+        return f"not UTF-8: byte 0x{raw[bad.start]:02X} (byte {bad.start + 1} of the line) is not valid UTF-8"
+    # orjson's own "line 1" would be the line within the line: keep only the column.
+    return f"not valid JSON ({exc.msg} at column {exc.colno})"
+
+
+def _pretty_printed_opening(line: bytes) -> str | None:
+    start = line.strip()
     if start.startswith(b"{") and not start.endswith(b"}"):
-        what = "one pretty-printed JSON object"
-    elif start.startswith(b"["):
-        what = "a JSON array"
-    else:
-        return
-    raise InputError(
-        f"the file looks like {what} spread over many lines, not JSON Lines (one JSON object per line)",
-        path=path,
-        line=number,
-    )
+        return "one pretty-printed JSON object"
+    if start.startswith(b"[") and not start.endswith(b"]"):
+        return "a JSON array"
+    return None
+
+
+def _loads_or_none(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+_JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
 
 
 def _record(data: Any, path: Path, number: int) -> ReadItem:
     if not isinstance(data, dict):
-        return InputError(f"a line must be a JSON object, not {type(data).__name__}", path=path, line=number)
+        what = _JSON_KINDS.get(type(data), "a number")
+        return InputError(f"a line must be a JSON object, not {what}", path=path, line=number)
     version = data.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         raise InputError(
@@ -169,10 +210,8 @@ def _to_record(line: NativeLine, path: Path, number: int) -> Record:
     if line.tokens is not None:
         _check_tokens(line.tokens, len(text))
     if line.annotator is None:
-        for key in _ANNOTATION_KEYS:
-            if key in line.model_fields_set and getattr(line, key) != NativeLine.model_fields[key].get_default(
-                call_default_factory=True
-            ):
+        for key, empty in _NO_ANNOTATION.items():
+            if getattr(line, key) != empty:
                 raise RuleError(key, 'a line with "annotator": null cannot carry an annotation')
         annotations = []
     else:
@@ -191,7 +230,9 @@ def _to_record(line: NativeLine, path: Path, number: int) -> Record:
             extra=line.extra,
         )
         annotations = [annotation]
-    return Record(document=line.document, annotations=annotations, tokens=line.tokens, path=str(path), line=number)
+    return Record(
+        document=line.document, annotations=annotations, tokens=line.tokens, path=str(path), line=number
+    )
 
 
 def _check_tokens(tokens: list[Token], length: int) -> None:
@@ -206,19 +247,24 @@ def _check_tokens(tokens: list[Token], length: int) -> None:
         previous_end = token.end
 
 
-def _check_spans(key: str, spans: list[NativeEntity] | list[NativeStance], text: str) -> None:
+def _check_spans(key: str, spans: Sequence[NativeEntity | NativeStance], text: str) -> None:
     for i, span in enumerate(spans):
         if span.end > len(text):
             raise RuleError(f"{key}[{i}].end", f"{span.end} is past the end of the text (length {len(text)})")
         if span.text is not None and span.text != text[span.start:span.end]:
             raise RuleError(
                 f"{key}[{i}].text",
-                f"{span.text!r} is not the document's text at {span.start}-{span.end} "
-                f"({text[span.start:span.end]!r})",
+                f"{_short(span.text)} is not the document's text at {span.start}-{span.end} "
+                f"({_short(text[span.start:span.end])})",
             )
 
 
-def _core[T: BaseModel](cls: type[T], item: BaseModel) -> T:
+def _short(text: str, limit: int = 60) -> str:
+    # A stance can span paragraphs; a message needs only enough to recognise it.
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+def _core(cls: type[_M], item: BaseModel) -> _M:
     # The item was validated as a subclass of `cls`; copy its fields across without validating again.
     fields = {name: getattr(item, name) for name in cls.model_fields}
     return cls.model_construct(_fields_set=item.model_fields_set & fields.keys(), **fields)
@@ -263,30 +309,30 @@ def _annotation_dict(annotation: Annotation, document: Document) -> dict[str, An
         "version": annotation.version,
         "created_at": _timestamp(annotation.created_at),
         "updated_at": _timestamp(annotation.updated_at),
-        "entities": [
-            _with_text(f"entities[{i}]", d, span, text) for i, (d, span) in enumerate(
-                zip(dumped["entities"], annotation.entities)
-            )
-        ],
-        "stances": [
-            _with_text(f"stances[{i}]", d, span, text) for i, (d, span) in enumerate(
-                zip(dumped["stances"], annotation.stances)
-            )
-        ],
+        "entities": _spans_with_text("entities", dumped["entities"], annotation.entities, text),
+        "stances": _spans_with_text("stances", dumped["stances"], annotation.stances, text),
         "doc_stances": dumped["doc_stances"],
         "extra": dumped["extra"],
     }
 
 
-def _with_text(field: str, dumped: dict[str, Any], span: EntitySpan | Stance, text: str) -> dict[str, Any]:
-    """The span's keys with its text placed right after `end`, where a reader looks for it."""
-    if span.end > len(text):
-        raise RuleError(field, f"span {span.start}-{span.end} is past the end of the text (length {len(text)})")
-    out: dict[str, Any] = {}
-    for key, value in dumped.items():
-        out[key] = value
-        if key == "end":
-            out["text"] = text[span.start:span.end]
+def _spans_with_text(
+    key: str, dumped: list[dict[str, Any]], spans: Sequence[EntitySpan | Stance], text: str
+) -> list[dict[str, Any]]:
+    """Each span's keys with its text placed right after `end`, where a reader looks for it."""
+    out = []
+    for i, (keys, span) in enumerate(zip(dumped, spans, strict=True)):
+        if span.end > len(text):
+            raise RuleError(
+                f"{key}[{i}]",
+                f"span {span.start}-{span.end} is past the end of the text (length {len(text)})",
+            )
+        item: dict[str, Any] = {}
+        for name, value in keys.items():
+            item[name] = value
+            if name == "end":
+                item["text"] = text[span.start:span.end]
+        out.append(item)
     return out
 
 
@@ -295,8 +341,8 @@ def _timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _dumps(line: dict[str, Any], document: Document) -> bytes:

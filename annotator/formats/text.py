@@ -299,10 +299,11 @@ def parse_byline(line: str) -> str | None:
         name, tail = rest[: after.start()], rest[after.end():]
         if after.group().strip() == "(" and not tail.rstrip().endswith(")"):
             return None
-        if len(tail.split()) > MAX_BYLINE_TAIL_WORDS or tail.rstrip(_CLOSERS).endswith((".", "!", "?")):
+        ends_sentence = tail.rstrip(_CLOSERS).endswith((".", "!", "?"))
+        sentence = len(tail.split()) > MAX_BYLINE_TAIL_WORDS or ends_sentence
+        if sentence and not by:
             # Too much follows the name: this is a sentence about someone, not a byline.
-            if not by:
-                return None
+            return None
     names = _AND.split(name.strip())
     if all(looks_like_name(n) for n in names):
         return " and ".join(names)

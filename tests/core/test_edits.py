@@ -86,7 +86,8 @@ EDITS: list[tuple[Edit, Changes]] = [
     (AddEntity(entity=_ent("today", 43, 48, "DATE")), Changes(entities=frozenset({"today"}))),
     (RemoveEntity(entity_id="paris"), Changes(entities=frozenset({"paris"}))),
     (RemoveEntity(entity_id="bob"), Changes(entities=frozenset({"bob"}), stances=frozenset({"s1", "s3"}))),
-    (RemoveEntity(entity_id="acme"), Changes(entities=frozenset({"acme"}), doc_stances=frozenset({"entity:acme"}))),
+    (RemoveEntity(entity_id="acme"),
+     Changes(entities=frozenset({"acme"}), doc_stances=frozenset({"entity:acme"}))),
     (RemoveEntity(entity_id="alice"),
      Changes(entities=frozenset({"alice"}), stances=frozenset({"s1", "s3", "s4"}),
              doc_stances=frozenset({"entity:alice"}))),
@@ -198,7 +199,7 @@ def test_remove_stance_inverse_is_add_stance(ctx: EditContext, full: Annotation)
     s2 = full.stance("s2")
     _, inverse = RemoveStance(stance_id="s2").apply(ctx)
     assert full.stance("s2") is None
-    assert inverse == AddStance(stance=s2)
+    assert inverse == AddStance(stance=s2, index=1)
 
 
 def test_stance_setters(ctx: EditContext, full: Annotation) -> None:
@@ -217,10 +218,28 @@ def test_set_document_stance_add_replace_remove(ctx: EditContext, full: Annotati
     # replacing keeps the position
     _, inverse = SetDocumentStance(target=TRADE, polarity="FAVOR").apply(ctx)
     assert full.doc_stances[1] == DocumentStance(target=TRADE, polarity="FAVOR")
-    assert inverse == SetDocumentStance(target=TRADE, polarity="AGAINST")
+    assert inverse == SetDocumentStance(target=TRADE, polarity="AGAINST", index=1)
     _, inverse = SetDocumentStance(target=paris, polarity=None).apply(ctx)
     assert full.doc_stance("entity:paris") is None
-    assert inverse == SetDocumentStance(target=paris, polarity="FAVOR")
+    assert inverse == SetDocumentStance(target=paris, polarity="FAVOR", index=3)
+
+
+def test_add_at_an_index(ctx: EditContext, full: Annotation) -> None:
+    AddEntity(entity=_ent("met", 12, 15, "MISC"), index=1).apply(ctx)
+    assert [e.id for e in full.entities] == ["alice", "met", "bob", "acme", "paris"]
+    AddStance(stance=Stance(id="s0", start=0, end=3, polarity="FAVOR"), index=0).apply(ctx)
+    assert [s.id for s in full.stances] == ["s0", "s1", "s2", "s3", "s4"]
+    SetDocumentStance(target=EntityRef(entity_id="paris"), polarity="FAVOR", index=0).apply(ctx)
+    assert [d.key for d in full.doc_stances][:2] == ["entity:paris", "entity:alice"]
+    # an existing article stance keeps its place whatever the index says
+    SetDocumentStance(target=ACME, polarity="FAVOR", index=0).apply(ctx)
+    assert full.doc_stances[3] == DocumentStance(target=ACME, polarity="FAVOR")
+    check_annotation(full, ctx.document, ctx.scheme)
+
+
+def test_negative_index_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        AddEntity(entity=_ent("x", 0, 1), index=-1)
 
 
 def test_removing_an_absent_article_stance_changes_nothing(ctx: EditContext, full: Annotation) -> None:
@@ -317,19 +336,28 @@ def test_batch_is_all_or_nothing_when_a_later_edit_fails(ctx: EditContext, full:
     batch = Batch(edits=[
         AddEntity(entity=_ent("today", 43, 48, "DATE")),
         SetStancePolarity(stance_id="s1", polarity="AGAINST"),
-        SetDocumentStance(target=TRADE, polarity=None),
+        SetDocumentStance(target=TRADE, polarity="FAVOR"),
+        SetStanceHolder(stance_id="s2", holder=EntityRef(entity_id="today")),
         SetStatus(status=Status.DONE),
         AddEntity(entity=_ent("x", 44, 46, "DATE")),  # overlaps "today", added above
     ])
     with pytest.raises(RuleError) as info:
         batch.apply(ctx)
-    assert info.value.field == "edits[4].entity"
+    assert info.value.field == "edits[5].entity"
     assert _dump(full) == before
 
 
 def test_batch_rolls_back_a_removal_exactly(ctx: EditContext, full: Annotation) -> None:
     before = _dump(full)
     batch = Batch(edits=[RemoveEntity(entity_id="alice"), RelabelEntity(entity_id="bob", label="NOPE")])
+    with pytest.raises(RuleError):
+        batch.apply(ctx)
+    assert _dump(full) == before
+
+
+def test_batch_rolls_back_an_article_stance_removal_exactly(ctx: EditContext, full: Annotation) -> None:
+    before = _dump(full)
+    batch = Batch(edits=[SetDocumentStance(target=TRADE, polarity=None), RemoveStance(stance_id="ghost")])
     with pytest.raises(RuleError):
         batch.apply(ctx)
     assert _dump(full) == before
@@ -391,6 +419,9 @@ ALL_EDITS: list[Edit] = [e for e, _ in EDITS] + [
     Batch(edits=[Batch(edits=[SetStatus(status=Status.SKIPPED)]), RemoveStance(stance_id="s1")]),
     SetStanceHolder(stance_id="s1", holder=AUTHOR),
     SetStanceTarget(stance_id="s1", target=UNKNOWN),
+    AddEntity(entity=_ent("x", 0, 1), index=2),
+    AddStance(stance=Stance(id="x", start=0, end=1, polarity="FAVOR"), index=0),
+    SetDocumentStance(target=TRADE, polarity="FAVOR", index=1),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -215,8 +215,8 @@ def _full_annotation() -> Annotation:
             DocumentStance(target=EntityRef(entity_id="e2"), polarity="AGAINST"),
             DocumentStance(target=TopicRef(topic="tax"), polarity="FAVOR"),
         ],
-        created_at=datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc),
-        updated_at=datetime(2024, 5, 2, 12, 0, tzinfo=timezone.utc),
+        created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        updated_at=datetime(2024, 5, 2, 12, 0, tzinfo=UTC),
         extra={"answer": "accept"},
     )
 
@@ -272,7 +272,7 @@ def test_annotation_defaults() -> None:
 
 def test_status_values_and_titles() -> None:
     assert [s.value for s in Status] == ["not_started", "in_progress", "done", "skipped"]
-    assert Status.IN_PROGRESS.title == "in progress"
+    assert Status.IN_PROGRESS.display_name == "in progress"
     assert Status("done") is Status.DONE
 
 

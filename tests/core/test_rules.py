@@ -35,7 +35,8 @@ def _good() -> Annotation:
         stances=[
             Stance(id="s1", start=0, end=25, polarity="FAVOR", holder=EntityRef(entity_id="alice"),
                    target=EntityRef(entity_id="bob")),
-            Stance(id="s2", start=12, end=15, polarity="NEUTRAL", holder=AUTHOR, target=TopicRef(topic="trade")),
+            Stance(id="s2", start=12, end=15, polarity="NEUTRAL", holder=AUTHOR,
+                   target=TopicRef(topic="trade")),
         ],
         doc_stances=[
             DocumentStance(target=EntityRef(entity_id="acme"), polarity="AGAINST"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -177,7 +178,9 @@ def test_scheme_wide_errors_set_the_field_attribute(
     ],
     ids=["label", "polarity"],
 )
-def test_name_with_trailing_newline_is_refused(tmp_path: Path, change: Callable[[dict[str, Any]], Any]) -> None:
+def test_name_with_trailing_newline_is_refused(
+    tmp_path: Path, change: Callable[[dict[str, Any]], Any]
+) -> None:
     # A newline is whitespace: "PERSON\n" would be a second, invisible PERSON label.
     data = _valid()
     change(data)
@@ -245,7 +248,7 @@ def test_with_labels_adds_new_and_keeps_existing() -> None:
     scheme = default_scheme()
     grown = scheme.with_labels(["PERSON", "WORK_OF_ART", "LAW", "WORK_OF_ART"])
     assert grown.labels[: len(scheme.labels)] == scheme.labels
-    assert grown.label_names == scheme.label_names + ("WORK_OF_ART", "LAW")
+    assert grown.label_names == (*scheme.label_names, "WORK_OF_ART", "LAW")
     new = grown.label("WORK_OF_ART")
     assert new.shortcut is None
     assert new.colour.startswith("#") and len(new.colour) == 7
@@ -275,7 +278,7 @@ def test_with_polarities_adds_new_and_keeps_existing() -> None:
     scheme = default_scheme()
     grown = scheme.with_polarities(["FAVOR", "MIXED", "MIXED"])
     assert grown.polarities[: len(scheme.polarities)] == scheme.polarities
-    assert grown.polarity_names == scheme.polarity_names + ("MIXED",)
+    assert grown.polarity_names == (*scheme.polarity_names, "MIXED")
     assert grown.polarity("MIXED").shortcut is None
     assert "MIXED" not in scheme.polarity_names
 

@@ -175,7 +175,7 @@ def test_directory_with_an_unreadable_file(tmp_path):
 
 def test_directory_without_txt_files_is_raised(tmp_path):
     write(tmp_path, "notes.md", "nothing\n")
-    with pytest.raises(InputError, match="no .txt files"):
+    with pytest.raises(InputError, match=r"no \.txt files"):
         list(read_text(tmp_path))
 
 
@@ -333,6 +333,7 @@ def test_header_without_a_title():
 
 
 def test_date_and_byline_far_below_the_title_are_not_taken():
-    lines = ["Ferry saved", *(f"Paragraph {i} of the article." for i in range(6)), "2026-02-11", "By Lena Hartmann"]
+    body = [f"Paragraph {i} of the article." for i in range(6)]
+    lines = ["Ferry saved", *body, "2026-02-11", "By Lena Hartmann"]
     meta = detect_meta("\n".join(lines), "f.txt")
     assert (meta.published, meta.author) == (None, None)

@@ -1,3 +1,4 @@
+import itertools
 import random
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def test_tokens_rebuild_the_exact_text(text):
     rebuilt = "".join(text[t.start:t.end] + (" " if t.ws else "") for t in tokens)
     assert rebuilt == text
     assert all(t.start < t.end for t in tokens)
-    assert all(a.end + (1 if a.ws else 0) == b.start for a, b in zip(tokens, tokens[1:]))
+    assert all(a.end + (1 if a.ws else 0) == b.start for a, b in itertools.pairwise(tokens))
 
 
 @pytest.mark.parametrize("text", HARD_TEXTS)
