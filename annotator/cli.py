@@ -252,6 +252,8 @@ def _import(project: Project, args: argparse.Namespace) -> int:
     print("Imported: " + ", ".join(parts) + ".")
     if report.labels_added:
         print(f"Added to the scheme: labels {', '.join(report.labels_added)}.")
+    if report.overlaps_allowed:
+        print("The records have overlapping entities: the project's scheme now allows them.")
     if report.polarities_added:
         print(f"Added to the scheme: polarities {', '.join(report.polarities_added)}.")
     for warning in report.warnings:

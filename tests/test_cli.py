@@ -80,8 +80,13 @@ def test_export_writes_done_by_default_and_all_when_asked(
         start = text.index("Margaret Osei")
         person = EntitySpan(start=start, end=start + len("Margaret Osei"), label="PERSON")
         session.apply(AddEntity(entity=person))
-        session.apply(AddStance(stance=Stance(start=start, end=start + 40, polarity="FAVOR",
-                                              holder=EntityRef(entity_id=person.id))))
+        session.apply(
+            AddStance(
+                stance=Stance(
+                    start=start, end=start + 40, polarity="FAVOR", holder=EntityRef(entity_id=person.id)
+                )
+            )
+        )
         session.apply(SetStatus(status=Status.DONE))
     out_file = tmp_path / "out" / "done.jsonl"
     code, out, _ = run(capsys, "--project", proj, "export", str(out_file))
@@ -121,7 +126,7 @@ def test_export_without_out_writes_into_exports(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     run(capsys, "--project", proj, "import", str(samples_dir()))
-    code, out, err = run(capsys, "--project", proj, "export", "--all")
+    code, out, _err = run(capsys, "--project", proj, "export", "--all")
     assert code == 0
     files = list((tmp_path / "exports").glob("annotations-*.jsonl"))
     assert len(files) == 1 and str(files[0].name) in out
@@ -181,7 +186,7 @@ def test_replacing_the_scheme_is_refused_when_a_used_label_goes(
     scheme["labels"].append({"name": "PERSON", "colour": "#123456", "shortcut": "1"})
     scheme["topics"] = ["tram line"]
     new.write_text(json.dumps(scheme))
-    code, out, _ = run(capsys, "--project", proj, "scheme", str(new))
+    code, _out, _ = run(capsys, "--project", proj, "scheme", str(new))
     assert code == 0
     assert json.loads(run(capsys, "--project", proj, "scheme")[1])["topics"] == ["tram line"]
 
@@ -212,8 +217,12 @@ def test_default_project_is_seeded_with_the_samples(
 
 def test_python_dash_m_works_and_errors_have_no_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, ANNOTATOR_PROJECT=str(tmp_path / "p"))
-    result = subprocess.run([sys.executable, "-m", "annotator", "import", str(tmp_path / "missing.txt")],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "annotator", "import", str(tmp_path / "missing.txt")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == f"annotator: error: {tmp_path / 'missing.txt'}: no such file or folder"
     result = subprocess.run([sys.executable, "-m", "annotator", "--help"], capture_output=True, text=True)
@@ -222,7 +231,9 @@ def test_python_dash_m_works_and_errors_have_no_traceback(tmp_path: Path) -> Non
 
 
 def test_importing_annotator_loads_neither_spacy_nor_qt() -> None:
-    code = ("import annotator, annotator.cli, sys, json; "
-            "print(json.dumps(sorted(m for m in ('spacy', 'PySide6') if m in sys.modules)))")
+    code = (
+        "import annotator, annotator.cli, sys, json; "
+        "print(json.dumps(sorted(m for m in ('spacy', 'PySide6') if m in sys.modules)))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == []

@@ -7,6 +7,7 @@ no file format: readers and writers exchange `Record`s with it.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from annotator.core.edits import Changes, Edit, edit_to_json
 from annotator.core.errors import ConflictError, InputError, ProjectError, RuleError
-from annotator.core.model import Annotation, Document, Status, Token, utcnow
+from annotator.core.model import Annotation, Document, EntitySpan, Status, Token, utcnow
 from annotator.core.rules import check_annotation
 from annotator.core.scheme import LabelScheme, parse_scheme
 from annotator.core.session import AnnotationSession, EditKind
@@ -61,8 +62,10 @@ class ImportReport:
     polarities_added: list[str] = field(default_factory=list)
     skipped: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    overlaps_allowed: bool = False  # the import brought overlapping entities and the scheme now allows them
 
     def add(self, other: ImportReport) -> None:
+        self.overlaps_allowed = self.overlaps_allowed or other.overlaps_allowed
         self.documents_added += other.documents_added
         self.documents_existing += other.documents_existing
         self.annotations_added += other.annotations_added
@@ -576,24 +579,39 @@ def _load_annotations(
 
 
 def _extend_scheme(scheme: LabelScheme, record: Record, strict: bool, report: ImportReport) -> LabelScheme:
+    """The scheme extended by what the record brings: new labels and polarities, and overlapping
+    entities (which real files have). `strict` refuses instead."""
     labels = [e.label for a in record.annotations for e in a.entities if e.label not in scheme.label_names]
     used = [s.polarity for a in record.annotations for s in a.stances]
     used += [d.polarity for a in record.annotations for d in a.doc_stances]
     polarities = [p for p in used if p not in scheme.polarity_names]
-    if not labels and not polarities:
+    overlaps = not scheme.allow_overlap and any(_has_overlap(a.entities) for a in record.annotations)
+    if not labels and not polarities and not overlaps:
         return scheme
     if strict:
         missing = sorted(set(labels) | set(polarities))
+        reasons = []
+        if missing:
+            reasons.append(f"labels not in the project's scheme: {', '.join(missing)}")
+        if overlaps:
+            reasons.append("overlapping entities, which the project's scheme does not allow")
         raise InputError(
-            f"labels not in the project's scheme: {', '.join(missing)} (--strict-labels refuses them)",
-            path=record.path,
-            line=record.line,
+            f"{'; '.join(reasons)} (--strict-labels refuses them)", path=record.path, line=record.line
         )
     new_labels = list(dict.fromkeys(labels))
     new_polarities = list(dict.fromkeys(polarities))
     report.labels_added.extend(new_labels)
     report.polarities_added.extend(new_polarities)
-    return scheme.with_labels(new_labels).with_polarities(new_polarities)
+    extended = scheme.with_labels(new_labels).with_polarities(new_polarities)
+    if overlaps:
+        report.overlaps_allowed = True
+        extended = extended.model_copy(update={"allow_overlap": True})
+    return extended
+
+
+def _has_overlap(spans: list[EntitySpan]) -> bool:
+    ordered = sorted(spans, key=lambda e: (e.start, e.end))
+    return any(b.start < a.end for a, b in itertools.pairwise(ordered))
 
 
 def _import_record(

@@ -17,10 +17,22 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("the council said on Tuesday that its plan would cut costs while critics warned of delays "
-         "and higher fares for families across the region in the coming years").split()
-NAMES = ["Margaret Osei", "Derek Hollins", "José Álvarez", "佐藤 由紀", "Port Alder", "Valdoria", "Kesten",
-         "Northmoor University", "Zoë Hartigan", "the Business Alliance"]
+WORDS = (
+    "the council said on Tuesday that its plan would cut costs while critics warned of delays "
+    "and higher fares for families across the region in the coming years"
+).split()
+NAMES = [
+    "Margaret Osei",
+    "Derek Hollins",
+    "José Álvarez",
+    "佐藤 由紀",
+    "Port Alder",
+    "Valdoria",
+    "Kesten",
+    "Northmoor University",
+    "Zoë Hartigan",
+    "the Business Alliance",
+]
 LABELS = ["PERSON", "PERSON", "PERSON", "PERSON", "GPE", "GPE", "GPE", "ORG", "PERSON", "ORG"]
 
 
@@ -52,11 +64,24 @@ def generate(path: Path, n: int, seed: int = 0) -> None:
                 tokens.append(Token(start, start + len(word), True))
                 start += len(word) + 1
             ents = [EntitySpan(id=f"e{j}", start=s, end=e, label=lb) for j, (s, e, lb) in enumerate(spans)]
-            stances = [Stance(id=f"s{j}", start=spans[j][0], end=min(len(text), spans[j][1] + 40),
-                              polarity="FAVOR" if j else "AGAINST") for j in range(min(2, len(spans)))]
+            stances = [
+                Stance(
+                    id=f"s{j}",
+                    start=spans[j][0],
+                    end=min(len(text), spans[j][1] + 40),
+                    polarity="FAVOR" if j else "AGAINST",
+                )
+                for j in range(min(2, len(spans)))
+            ]
             doc = Document(id=f"doc{i:06}", text=text, meta=DocumentMeta(title=f"Article {i}"))
-            ann = Annotation(document_id=doc.id, annotator="bench", status=Status.DONE, version=1,
-                             entities=ents, stances=stances)
+            ann = Annotation(
+                document_id=doc.id,
+                annotator="bench",
+                status=Status.DONE,
+                version=1,
+                entities=ents,
+                stances=stances,
+            )
             yield Record(document=doc, annotations=[ann], tokens=tokens)
 
     with path.open("wb") as fh:
@@ -99,8 +124,11 @@ def step_edit(project: str, n: int = 500) -> dict[str, float]:
         session = p.open_session(doc_id, "editor")
         times = []
         for i in range(n):
-            edit = AddEntity(entity=EntitySpan(id=f"x{i}", start=0, end=3, label="MISC")) if i % 2 == 0 \
+            edit = (
+                AddEntity(entity=EntitySpan(id=f"x{i}", start=0, end=3, label="MISC"))
+                if i % 2 == 0
                 else RemoveEntity(entity_id=f"x{i - 1}")
+            )
             t = time.perf_counter()
             session.apply(edit)
             times.append(time.perf_counter() - t)
@@ -118,13 +146,17 @@ def step_edit(project: str, n: int = 500) -> dict[str, float]:
             db.execute("COMMIT")
             floor.append(time.perf_counter() - t)
         db.close()
-    return {"median_ms": statistics.median(times) * 1000, "p95_ms": sorted(times)[int(n * 0.95)] * 1000,
-            "floor_median_ms": statistics.median(floor) * 1000}
+    return {
+        "median_ms": statistics.median(times) * 1000,
+        "p95_ms": sorted(times)[int(n * 0.95)] * 1000,
+        "floor_median_ms": statistics.median(floor) * 1000,
+    }
 
 
 def _child(step: str, *args: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--step", step, *args], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", step, *args], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -65,7 +65,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     db.execute("UPDATE alembic_version SET version_num = '9999_future'")
     db.commit()
     db.close()
-    with pytest.raises(ProjectError, match="newer version of annotator.*9999_future"):
+    with pytest.raises(ProjectError, match=r"newer version of annotator.*9999_future"):
         Project.open(tmp_path / "p")
 
 
@@ -98,8 +98,17 @@ def test_edits_are_durable_and_versioned(tmp_path: Path) -> None:
         session = p.open_session("d1", "ann")
         person = EntitySpan(start=0, end=13, label="PERSON")
         session.apply(AddEntity(entity=person))
-        session.apply(AddStance(stance=Stance(start=0, end=20, polarity="FAVOR", holder=EntityRef(entity_id=person.id),
-                                              target=TopicRef(topic="travel"))))
+        session.apply(
+            AddStance(
+                stance=Stance(
+                    start=0,
+                    end=20,
+                    polarity="FAVOR",
+                    holder=EntityRef(entity_id=person.id),
+                    target=TopicRef(topic="travel"),
+                )
+            )
+        )
         session.apply(SetDocumentStance(target=TopicRef(topic="travel"), polarity="FAVOR"))
         expected = session.annotation.model_dump()
     with Project.open(tmp_path / "p") as p:
@@ -116,7 +125,9 @@ def test_undo_and_redo_are_saved_and_logged(project: Project) -> None:
     session = project.open_session("d1", "ann")
     person = EntitySpan(start=0, end=13, label="PERSON")
     session.apply(AddEntity(entity=person))
-    session.apply(AddStance(stance=Stance(start=0, end=20, polarity="AGAINST", holder=EntityRef(entity_id=person.id))))
+    session.apply(
+        AddStance(stance=Stance(start=0, end=20, polarity="AGAINST", holder=EntityRef(entity_id=person.id)))
+    )
     session.apply(RemoveEntity(entity_id=person.id))
     assert project.annotation("d1", "ann").stances[0].holder.kind == "unknown"
     session.undo()
@@ -177,22 +188,38 @@ def test_unicode_text_and_offsets_survive_exactly(project: Project) -> None:
     project.import_records([Record(document=doc("u", UNICODE_TEXT))])
     assert project.document("u").text == UNICODE_TEXT
     session = project.open_session("u", "ann")
-    for needle, label in (("佐藤", "PERSON"), ("الرياض", "GPE"), ("🇯🇵", "GPE"), ("👨‍👩‍👧", "NORP"),
-                          ("e\u0301clair", "MISC"), ("Next", "MISC")):
+    for needle, label in (
+        ("佐藤", "PERSON"),
+        ("الرياض", "GPE"),
+        ("🇯🇵", "GPE"),
+        ("👨‍👩‍👧", "NORP"),
+        ("e\u0301clair", "MISC"),
+        ("Next", "MISC"),
+    ):
         start = UNICODE_TEXT.index(needle)
         session.apply(AddEntity(entity=EntitySpan(start=start, end=start + len(needle), label=label)))
     stored = project.annotation("u", "ann")
-    assert [UNICODE_TEXT[e.start:e.end] for e in stored.entities] == [
-        "佐藤", "الرياض", "🇯🇵", "👨‍👩‍👧", "e\u0301clair", "Next"]
+    assert [UNICODE_TEXT[e.start : e.end] for e in stored.entities] == [
+        "佐藤",
+        "الرياض",
+        "🇯🇵",
+        "👨‍👩‍👧",
+        "e\u0301clair",
+        "Next",
+    ]
 
 
 def test_import_is_all_or_nothing(project: Project) -> None:
     good = Record(document=doc("a"), path="f.jsonl", line=1)
     bad = Record(
         document=doc("b"),
-        annotations=[Annotation(document_id="b", annotator="x",
-                                entities=[EntitySpan(start=0, end=999, label="PERSON")])],
-        path="f.jsonl", line=2,
+        annotations=[
+            Annotation(
+                document_id="b", annotator="x", entities=[EntitySpan(start=0, end=999, label="PERSON")]
+            )
+        ],
+        path="f.jsonl",
+        line=2,
     )
     with pytest.raises(InputError) as info:
         project.import_records([good, bad])
@@ -204,9 +231,13 @@ def test_skip_invalid_keeps_the_good_and_reports_the_bad(project: Project) -> No
     good = Record(document=doc("a"), path="f.jsonl", line=1)
     bad = Record(
         document=doc("b"),
-        annotations=[Annotation(document_id="b", annotator="x",
-                                entities=[EntitySpan(start=0, end=999, label="PERSON")])],
-        path="f.jsonl", line=2,
+        annotations=[
+            Annotation(
+                document_id="b", annotator="x", entities=[EntitySpan(start=0, end=999, label="PERSON")]
+            )
+        ],
+        path="f.jsonl",
+        line=2,
     )
     unreadable = InputError("not valid JSON", path="f.jsonl", line=3)
     report = project.import_records([good, bad, unreadable], skip_invalid=True)
@@ -230,8 +261,12 @@ def test_same_id_with_another_text_is_an_error(project: Project) -> None:
 
 
 def test_new_labels_are_added_to_the_scheme_unless_strict(project: Project) -> None:
-    ann = Annotation(document_id="d1", annotator="x", entities=[EntitySpan(start=0, end=13, label="POLITICIAN")],
-                     stances=[Stance(start=0, end=5, polarity="SUPPORT")])
+    ann = Annotation(
+        document_id="d1",
+        annotator="x",
+        entities=[EntitySpan(start=0, end=13, label="POLITICIAN")],
+        stances=[Stance(start=0, end=5, polarity="SUPPORT")],
+    )
     with pytest.raises(InputError, match="POLITICIAN, SUPPORT"):
         project.import_records([Record(document=doc(), annotations=[ann])], strict_labels=True)
     assert "POLITICIAN" not in project.scheme.label_names
@@ -258,7 +293,9 @@ def test_replacing_the_scheme_refuses_to_drop_labels_in_use(project: Project) ->
     session = project.open_session("d1", "ann")
     session.apply(AddEntity(entity=EntitySpan(start=0, end=13, label="PERSON")))
     scheme = project.scheme
-    without_person = scheme.model_copy(update={"labels": tuple(lb for lb in scheme.labels if lb.name != "PERSON")})
+    without_person = scheme.model_copy(
+        update={"labels": tuple(lb for lb in scheme.labels if lb.name != "PERSON")}
+    )
     with pytest.raises(ProjectError, match="labels in use would be removed: PERSON"):
         project.set_scheme(without_person)
     assert project.scheme == scheme
@@ -284,7 +321,10 @@ def test_records_stream_done_ones_by_default_and_all_when_asked(project: Project
         project.open_session(f"d{i}", "ann").apply(SetStatus(status=status))
     project.open_session("d0", "other").apply(SetStatus(status=Status.SKIPPED))
     done = list(project.records(statuses={Status.DONE}))
-    assert [(r.document.id, [a.annotator for a in r.annotations]) for r in done] == [("d0", ["ann"]), ("d2", ["ann"])]
+    assert [(r.document.id, [a.annotator for a in r.annotations]) for r in done] == [
+        ("d0", ["ann"]),
+        ("d2", ["ann"]),
+    ]
     everything = list(project.records(include_unannotated=True))
     assert [r.document.id for r in everything] == ["d0", "d1", "d2", "d3", "d4"]
     assert [a.annotator for a in everything[0].annotations] == ["ann", "other"]
@@ -317,11 +357,15 @@ def test_stats_count_by_status_label_and_polarity(project: Project) -> None:
 
 
 def test_summaries_give_each_document_with_this_annotators_status(project: Project) -> None:
-    project.import_records([Record(document=Document(id="a", text="x", meta={"title": "First"})),
-                            Record(document=doc("b"))])
+    project.import_records(
+        [Record(document=Document(id="a", text="x", meta={"title": "First"})), Record(document=doc("b"))]
+    )
     project.open_session("b", "ann").apply(SetStatus(status=Status.DONE))
     rows = project.summaries("ann")
-    assert [(r.id, r.title, r.status) for r in rows] == [("a", "First", Status.NOT_STARTED), ("b", None, Status.DONE)]
+    assert [(r.id, r.title, r.status) for r in rows] == [
+        ("a", "First", Status.NOT_STARTED),
+        ("b", None, Status.DONE),
+    ]
     assert [r.status for r in project.summaries("someone else")] == [Status.NOT_STARTED, Status.NOT_STARTED]
 
 
@@ -333,7 +377,9 @@ def test_settings_are_kept(project: Project) -> None:
 
 
 def test_an_imported_annotation_is_not_overwritten_by_a_second_import(project: Project) -> None:
-    first = Annotation(document_id="d1", annotator="x", entities=[EntitySpan(start=0, end=13, label="PERSON")])
+    first = Annotation(
+        document_id="d1", annotator="x", entities=[EntitySpan(start=0, end=13, label="PERSON")]
+    )
     second = Annotation(document_id="d1", annotator="x", entities=[EntitySpan(start=22, end=27, label="GPE")])
     project.import_records([Record(document=doc(), annotations=[first])])
     report = project.import_records([Record(document=doc(), annotations=[second])])
@@ -342,8 +388,11 @@ def test_an_imported_annotation_is_not_overwritten_by_a_second_import(project: P
 
 
 def test_stored_doc_stances_round_trip(project: Project) -> None:
-    ann = Annotation(document_id="d1", annotator="x",
-                     doc_stances=[DocumentStance(target=TopicRef(topic="trams"), polarity="FAVOR")])
+    ann = Annotation(
+        document_id="d1",
+        annotator="x",
+        doc_stances=[DocumentStance(target=TopicRef(topic="trams"), polarity="FAVOR")],
+    )
     project.import_records([Record(document=doc(), annotations=[ann])])
     assert project.annotation("d1", "x").doc_stances == ann.doc_stances
 
@@ -368,3 +417,18 @@ def test_an_edit_survives_the_process_being_killed(tmp_path: Path) -> None:
         assert [e.id for e in p.annotation("d1", "ann").entities] == ["kept"]
         with p.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+def test_overlapping_entities_in_an_import_switch_overlaps_on_unless_strict(project: Project) -> None:
+    ann = Annotation(
+        document_id="d1",
+        annotator="x",
+        entities=[EntitySpan(start=0, end=13, label="PERSON"), EntitySpan(start=7, end=13, label="PERSON")],
+    )
+    assert not project.scheme.allow_overlap
+    with pytest.raises(InputError, match="overlapping entities"):
+        project.import_records([Record(document=doc(), annotations=[ann])], strict_labels=True)
+    assert not project.scheme.allow_overlap
+    report = project.import_records([Record(document=doc(), annotations=[ann])])
+    assert report.overlaps_allowed and project.scheme.allow_overlap
+    assert len(project.annotation("d1", "x").entities) == 2
