@@ -24,7 +24,6 @@ in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so reading a file and writing it again 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +43,8 @@ from annotator.core.model import (
     Token,
 )
 from annotator.core.validation import first_problem
-from annotator.formats.base import ReadItem, Record, iter_lines
+from annotator.formats.base import ReadItem, Record
+from annotator.formats.jsonl import read_objects
 
 SCHEMA_VERSION = 1
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -111,80 +111,14 @@ def read_native(path: Path | str) -> Iterator[ReadItem]:
     Lines, or it was written by a newer version of the program.
     """
     path = Path(path)
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", path=path) from None
-    with fh:
-        lines = iter_lines(fh)
-        first = next(lines, None)
-        if first is not None and first[1].startswith(UTF8_BOM):
-            first = (first[0], first[1][len(UTF8_BOM):])
-            if not first[1].strip():
-                first = next(lines, None)
-        if first is None:
-            raise InputError("no records: the file is empty", path=path)
-        pending = [first]
-        opening = _pretty_printed_opening(first[1])
-        if opening:
-            # One bad first line may just be a broken record; pretty-printed JSON breaks the next one too.
-            second = next(lines, None)
-            if second is None or not isinstance(_loads_or_none(second[1]), dict):
-                raise InputError(
-                    f"the file looks like {opening} spread over many lines, not JSON Lines "
-                    f"(one JSON object per line)",
-                    path=path,
-                    line=first[0],
-                )
-            pending.append(second)
-        for number, raw in itertools.chain(pending, lines):
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                yield InputError(_json_problem(raw, exc), path=path, line=number)
-                continue
-            if isinstance(data, list) and number == first[0]:
-                raise InputError(
-                    "the file is a JSON array, not JSON Lines (one JSON object per line)",
-                    path=path,
-                    line=number,
-                )
-            yield _record(data, path, number)
+    for item in read_objects(path):
+        if isinstance(item, InputError):
+            yield item
+        else:
+            yield _record(item[1], path, item[0])
 
 
-def _json_problem(raw: bytes, exc: orjson.JSONDecodeError) -> str:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        # orjson reports every encoding problem at column 1; say where the bad byte is.
-        return f"not UTF-8: byte 0x{raw[bad.start]:02X} (byte {bad.start + 1} of the line) is not valid UTF-8"
-    # orjson's own "line 1" would be the line within the line: keep only the column.
-    return f"not valid JSON ({exc.msg} at column {exc.colno})"
-
-
-def _pretty_printed_opening(line: bytes) -> str | None:
-    start = line.strip()
-    if start.startswith(b"{") and not start.endswith(b"}"):
-        return "one pretty-printed JSON object"
-    if start.startswith(b"[") and not start.endswith(b"]"):
-        return "a JSON array"
-    return None
-
-
-def _loads_or_none(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-
-
-_JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
-
-
-def _record(data: Any, path: Path, number: int) -> ReadItem:
-    if not isinstance(data, dict):
-        what = _JSON_KINDS.get(type(data), "a number")
-        return InputError(f"a line must be a JSON object, not {what}", path=path, line=number)
+def _record(data: dict[str, Any], path: Path, number: int) -> ReadItem:
     version = data.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         raise InputError(
