@@ -47,7 +47,6 @@ from annotator.formats.base import ReadItem, Record
 from annotator.formats.jsonl import read_objects
 
 SCHEMA_VERSION = 1
-UTF8_BOM = b"\xef\xbb\xbf"
 
 _M = TypeVar("_M", bound=BaseModel)
 
