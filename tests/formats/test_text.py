@@ -1,6 +1,4 @@
 import hashlib
-import os
-import sys
 
 import pytest
 
@@ -163,11 +161,18 @@ def test_directory_with_a_bad_file_goes_on(tmp_path):
     assert "empty article" in items[2].message
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
-def test_directory_with_an_unreadable_file(tmp_path):
+def test_directory_with_an_unreadable_file(tmp_path, monkeypatch):
     write(tmp_path, "a.txt", "First article\n\nBody.\n")
     locked = write(tmp_path, "b.txt", "Second article\n\nBody.\n")
-    locked.chmod(0)
+    # chmod 0 does not stop root (CI runs as root), so the refusal is simulated.
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
     items = list(read_text(tmp_path))
     assert isinstance(items[0], Record)
     assert isinstance(items[1], InputError) and "cannot read" in items[1].message
@@ -181,8 +186,7 @@ def test_directory_without_txt_files_is_raised(tmp_path):
 
 def test_samples_all_have_a_title_date_and_author():
     samples = sorted(samples_dir().glob("*.txt"))
-    if not samples:
-        pytest.skip("no sample articles yet")
+    assert len(samples) >= 5
     for item in read_text(samples_dir()):
         assert isinstance(item, Record), item
         meta = item.document.meta
