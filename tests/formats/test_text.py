@@ -1,4 +1,5 @@
 import hashlib
+from pathlib import Path
 
 import pytest
 
