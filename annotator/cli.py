@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", default="native", choices=export_formats())
     exp.add_argument("--annotator", metavar="NAME", help="only NAME's annotations")
     exp.add_argument("--all", action="store_true", help="every annotation, whatever its status")
+    exp.add_argument(
+        "--split",
+        type=float,
+        metavar="SHARE",
+        help="write NAME-train and NAME-dev files with SHARE of the documents for training",
+    )
+    exp.add_argument("--seed", type=int, default=0, help="shuffle seed for --split (default 0)")
 
     stats = sub.add_parser("stats", help="count documents, annotations, entities and stances")
     stats.add_argument("--json", action="store_true", help="print a JSON object")
@@ -276,12 +283,16 @@ def _export(project: Project, args: argparse.Namespace) -> int:
             format=args.format,
             annotator=args.annotator,
             include_all=args.all,
+            split=args.split,
+            seed=args.seed,
             progress=bar,
         )
     finally:
         bar.close()
     which = "all" if args.all else "done"
-    print(f"Exported {report.records} records ({which}) to {report.path}.")
+    print(f"Exported {report.records} records ({which}) to {' and '.join(map(str, report.paths))}.")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if report.records == 0 and not args.all:
         print("Nothing is marked done yet; --all exports every annotation with its status.", file=sys.stderr)
     return 0

@@ -237,3 +237,43 @@ def test_importing_annotator_loads_neither_spacy_nor_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == []
+
+
+def test_split_writes_train_and_dev_with_whole_documents(
+    capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
+) -> None:
+    run(capsys, "--project", proj, "import", str(samples_dir()))
+    code, out, _ = run(
+        capsys,
+        "--project",
+        proj,
+        "export",
+        str(tmp_path / "data.jsonl"),
+        "--all",
+        "--split",
+        "0.5",
+        "--seed",
+        "3",
+    )
+    assert code == 0
+    train, dev = tmp_path / "data-train.jsonl", tmp_path / "data-dev.jsonl"
+    train_ids = [json.loads(line)["document"]["id"] for line in train.read_text("utf-8").splitlines()]
+    dev_ids = [json.loads(line)["document"]["id"] for line in dev.read_text("utf-8").splitlines()]
+    assert len(train_ids) == 3 and len(dev_ids) == 3
+    assert not set(train_ids) & set(dev_ids)
+    again = tmp_path / "again"
+    run(
+        capsys,
+        "--project",
+        proj,
+        "export",
+        str(again / "data.jsonl"),
+        "--all",
+        "--split",
+        "0.5",
+        "--seed",
+        "3",
+    )
+    assert (again / "data-train.jsonl").read_bytes() == train.read_bytes()
+    code, _, err = run(capsys, "--project", proj, "export", str(tmp_path / "x.jsonl"), "--split", "1.5")
+    assert code == 1 and "--split" in err

@@ -17,7 +17,9 @@ class Format:
     description: str
     suffix: str  # of exported files
     read: Callable[[Path], Iterator[ReadItem]] | None
-    write: Callable[[Iterable[Record], BinaryIO], int] | None
+    # write(records, out, warnings) -> records written; warnings collects what the format could not
+    # keep (e.g. overlapping spans in CoNLL), one message each.
+    write: Callable[[Iterable[Record], BinaryIO, list[str]], int] | None
     carries_annotations: bool
 
 
@@ -33,7 +35,7 @@ def _read_native(path: Path) -> Iterator[ReadItem]:
     return read_native(path)
 
 
-def _write_native(records: Iterable[Record], out: BinaryIO) -> int:
+def _write_native(records: Iterable[Record], out: BinaryIO, warnings: list[str]) -> int:
     from annotator.formats.native import write_native
 
     return write_native(records, out)
@@ -68,6 +70,7 @@ def export_formats() -> list[str]:
 
 
 def get_format(name: str, *, for_export: bool = False) -> Format:
+    """The format called `name`; an InputError listing the choices if there is none."""
     fmt = FORMATS.get(name)
     usable = fmt is not None and (fmt.write if for_export else fmt.read) is not None
     if fmt is None or not usable:
