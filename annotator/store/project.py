@@ -135,7 +135,7 @@ class Project:
     def _migrate(self, file: Path | None) -> None:
         where = file or self.engine.url.render_as_string(hide_password=True)
         try:
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 current = _current_revision(conn)
                 if current == HEAD_REVISION:
                     return
@@ -161,6 +161,11 @@ class Project:
         except DatabaseError as exc:
             raise ProjectError(f"{where}: cannot open the project: {_reason(exc)}") from None
 
+    def _writing(self) -> Any:
+        """A transaction that writes: on SQLite it takes the write lock at BEGIN (waiting for it), so
+        that it never fails half-way because another process wrote after it had read."""
+        return self.engine.execution_options(immediate=True).begin()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -177,7 +182,7 @@ class Project:
 
     def _set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
         if conn is None:
-            with self.engine.begin() as c:
+            with self._writing() as c:
                 self._set_meta(key, value, c)
             return
         conn.execute(delete(project_meta).where(project_meta.c.key == key))
@@ -202,7 +207,7 @@ class Project:
     def set_scheme(self, new: LabelScheme) -> None:
         """Replace the scheme, refusing (ProjectError, with the reason) when stored annotations would
         no longer be valid under it."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             problems = _scheme_conflicts(conn, new)
             if problems:
                 raise ProjectError("the new scheme was refused: " + "; ".join(problems))
@@ -272,7 +277,7 @@ class Project:
         key = (annotation.document_id, annotation.annotator)
         now = annotation.updated_at or utcnow()
         new_version = expected_version + 1
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             ann_id = self._annotation_ids.get(key)
             if ann_id is None:
                 ann_id = conn.scalar(
@@ -330,7 +335,7 @@ class Project:
         unless `skip_invalid`, which stores the good ones and reports each bad one."""
         report = ImportReport()
         scheme = self.scheme
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             position = (conn.scalar(select(func.max(documents.c.position))) or 0) + 1
             now = utcnow()
             for count, item in enumerate(items, start=1):
@@ -449,7 +454,7 @@ def _make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
 
     return engine
 
