@@ -44,7 +44,7 @@ from annotator.core.model import (
 )
 from annotator.core.validation import first_problem
 from annotator.formats.base import ReadItem, Record
-from annotator.formats.jsonl import read_objects
+from annotator.formats.jsonl import first_object, read_objects
 
 SCHEMA_VERSION = 1
 
@@ -283,3 +283,11 @@ def _dumps(line: dict[str, Any], document: Document) -> bytes:
         return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError as exc:
         raise RuleError("", f"document {document.id!r} cannot be written as JSON: {exc}") from None
+
+
+def sniff(head: bytes) -> bool:
+    """Whether a file's first bytes are native JSONL: a first line with schema_version and document."""
+    first = first_object(head)
+    if first is None:  # a first line longer than the head: our writer puts schema_version first
+        return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b'{"schema_version":')
+    return "schema_version" in first and isinstance(first.get("document"), dict)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
@@ -23,6 +24,7 @@ from annotator.core.model import Annotation, Document, EntitySpan, Status, Token
 from annotator.core.rules import check_annotation
 from annotator.core.scheme import LabelScheme, parse_scheme
 from annotator.core.session import AnnotationSession, EditKind
+from annotator.core.validation import first_problem
 from annotator.formats.base import ReadItem, Record
 from annotator.store import rows
 from annotator.store.schema import (
@@ -605,9 +607,15 @@ def _extend_scheme(scheme: LabelScheme, record: Record, strict: bool, report: Im
         )
     new_labels = list(dict.fromkeys(labels))
     new_polarities = list(dict.fromkeys(polarities))
+    try:
+        extended = scheme.with_labels(new_labels).with_polarities(new_polarities)
+    except ValidationError as exc:
+        _, message = first_problem(exc)
+        raise InputError(
+            f"cannot add it to the scheme: {message}", path=record.path, line=record.line, field="label"
+        ) from None
     report.labels_added.extend(new_labels)
     report.polarities_added.extend(new_polarities)
-    extended = scheme.with_labels(new_labels).with_polarities(new_polarities)
     if overlaps:
         report.overlaps_allowed = True
         extended = extended.model_copy(update={"allow_overlap": True})
