@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,11 @@ _TARGET: TypeAdapter[Any] = TypeAdapter(Target)
 
 
 def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # orjson refuses integers beyond 64 bits, which valid JSON (and so an imported file) may hold.
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(value: str) -> Any:

@@ -432,3 +432,17 @@ def test_overlapping_entities_in_an_import_switch_overlaps_on_unless_strict(proj
     report = project.import_records([Record(document=doc(), annotations=[ann])])
     assert report.overlaps_allowed and project.scheme.allow_overlap
     assert len(project.annotation("d1", "x").entities) == 2
+
+
+def test_integers_beyond_64_bits_in_extra_are_kept(project: Project) -> None:
+    huge = 2**70
+    ann = Annotation(
+        document_id="d1",
+        annotator="x",
+        extra={"_input_hash": huge},
+        entities=[EntitySpan(start=0, end=6, label="PERSON", extra={"score": -huge})],
+    )
+    project.import_records([Record(document=doc(), annotations=[ann])])
+    stored = project.annotation("d1", "x")
+    assert stored.extra == {"_input_hash": huge}
+    assert stored.entities[0].extra == {"score": -huge}
