@@ -34,9 +34,10 @@ Reading
 
 What is kept for writing the file back
 --------------------------------------
-``DocumentMeta.extra["conll"]`` holds the layout: only the keys that differ from the default, a
-tab-separated two-column BIO file with ``"\\n"`` line ends and no -DOCSTART- (whose documents get no
-``"conll"`` key at all)::
+Every document read from a CoNLL file has ``DocumentMeta.extra["conll"]``, its layout: only the
+keys that differ from the default, a tab-separated two-column BIO file with ``"\\n"`` line ends and
+no -DOCSTART- (whose documents get an empty ``{}``). The key, even empty, is what tells such a
+document from one that did not come from a CoNLL file::
 
     sep        " " for space-separated files
     eol        "\\r\\n" (or "\\r")
@@ -59,9 +60,14 @@ BIO file, a lone ``B-PER`` in a BILOU file) keeps its exact tags in ``EntitySpan
 Writing
 -------
 The first document written decides the file's layout (separator, line end, column count, tag
-scheme, -DOCSTART- lines, byte order mark); documents with no layout (imported from elsewhere) are
-written tab-separated, two columns, BIO, without -DOCSTART- lines. In a file with -DOCSTART- lines,
-every document gets one. Middle columns a document does not have are written as ``_``.
+scheme, -DOCSTART- lines, byte order mark). A document read from a CoNLL file is written in its own
+layout, so a file read without -DOCSTART- lines (WNUT) is written back without them, byte for byte.
+A document with no ``"conll"`` key (an article, imported from elsewhere) is written tab-separated,
+two columns, BIO, **with** -DOCSTART- lines: each document starts with ``-DOCSTART-<TAB>O`` and a
+blank line, so that reading the file back gives each article whole rather than one document per
+line. In a file with -DOCSTART- lines, every document gets one. In a file without them (its first
+document decides), a document of several lines reads back as one document per line; that is
+reported as a warning. Middle columns a document does not have are written as ``_``.
 
 - Tokens are the record's own (whitespace tokens skipped; a token holding a line break or the
   separator is written as its pieces); without tokens, the text is tokenized with spaCy.
@@ -140,7 +146,7 @@ class _Layout:
         return self.sep.join([DOCSTART, *["-X-"] * len(self.columns), "O"])
 
     def to_extra(self) -> dict[str, Any]:
-        """Only what differs from the default, so that common files add nothing to the document."""
+        """Only what differs from the default, so that common files add only an empty dict."""
         out: dict[str, Any] = {}
         default = _Layout()
         for key in ("sep", "eol", "blank", "columns", "scheme", "docstarts"):
@@ -582,7 +588,7 @@ def _record(path: Path, block: _Block, layout: _Layout, seen: Counter[str]) -> R
     seen[base] += 1
     doc_id = base if seen[base] == 1 else f"{base}#{seen[base]}"
     extra = layout.to_extra()
-    document = Document(id=doc_id, text=text, meta=DocumentMeta(extra={META_KEY: extra} if extra else {}))
+    document = Document(id=doc_id, text=text, meta=DocumentMeta(extra={META_KEY: extra}))
     annotation = Annotation(document_id=doc_id, annotator=ANNOTATOR, status=Status.DONE, entities=entities)
     warnings = []
     if irregular_lines:
@@ -688,6 +694,12 @@ class _Writer:
             self.layout = layout
             if layout.bom:
                 self.out.write(UTF8_BOM)
+        lines = words[-1].sentence + 1
+        if not layout.docstarts and lines > 1:
+            self.warnings.append(
+                f"{document.id}: written without -DOCSTART- lines (the first document decides), so "
+                f"its {lines} lines read back as {lines} documents"
+            )
         middle = self._middle(document, own, words, layout)
         annotations: list[Annotation | None] = list(record.annotations) or [None]
         if len(annotations) > 1:
@@ -913,9 +925,10 @@ class _Writer:
 
 
 def _file_layout(own: _Layout | None) -> _Layout:
-    """The layout of a whole file, from its first document's."""
+    """The layout of a whole file, from its first document's. Documents that did not come from a
+    CoNLL file (articles) are written with -DOCSTART- lines, so that each comes back whole."""
     if own is None:
-        return _Layout()
+        return _Layout(docstarts=True)
     return _Layout(
         sep=own.sep,
         eol=own.eol,

@@ -100,7 +100,8 @@ def test_wnut_sentences_are_documents_with_exact_tokens() -> None:
     assert len(items) == 45
     first = items[0]
     assert first.document.text == "Stabilized approach or not ? That ´ s insane and good ."
-    assert first.document.meta.extra == {}  # the default layout adds nothing
+    # The default layout is an empty one: the key says the document came from a CoNLL file.
+    assert first.document.meta.extra == {"conll": {}}
     ann = first.annotations[0]
     assert (ann.annotator, ann.status) == ("imported", Status.DONE)
     redondo = items[1]
@@ -176,7 +177,7 @@ def test_arabic_file_with_bom_crlf_and_tab_separator_lines() -> None:
 
 def test_file_without_final_blank_line(tmp_path: Path) -> None:
     first, last = records(DATA / "doccano_example.conll")
-    assert first.document.meta.extra == {}
+    assert first.document.meta.extra == {"conll": {}}
     assert last.document.meta.extra == {"conll": {"file_end": "newline"}}
     path = write_file(tmp_path, "JAPAN\tB-LOC\nGET\tO")
     (record,) = records(path)
@@ -264,7 +265,7 @@ def test_exact_tags_are_not_used_when_they_no_longer_fit() -> None:
     ]
     ann = Annotation(document_id="d", annotator="a", entities=entities)
     out = export([Record(document=doc, annotations=[ann], tokens=tokenize(text))])
-    assert out == b"Anna\tB-PER\nKeller\tB-PER\nmet\tO\nBo\tB-PER\n\n"
+    assert out == b"-DOCSTART-\tO\n\nAnna\tB-PER\nKeller\tB-PER\nmet\tO\nBo\tB-PER\n\n"
 
 
 # -- separators, encodings, Unicode ------------------------------------------------------------------
@@ -440,6 +441,7 @@ def test_article_is_written_as_bio_with_lines_as_sentences(tmp_path: Path) -> No
     record = Record(document=doc, annotations=[ann], tokens=tokenize(text))
     out = export([record], warnings)
     assert out.decode() == (
+        "-DOCSTART-\tO\n\n"
         "Ferry\tO\nsaved\tO\n\n"
         "By\tO\nLena\tB-PERSON\nHartmann\tI-PERSON\n\n"
         "The\tO\ncouncil\tO\nof\tO\nKelby\tB-GPE\nvoted\tO\n.\tO\n\n"
@@ -447,10 +449,13 @@ def test_article_is_written_as_bio_with_lines_as_sentences(tmp_path: Path) -> No
     assert warnings == []
     # Without stored tokens the text is tokenized.
     assert export([Record(document=doc, annotations=[ann])]) == out
-    # Reading the export and writing it again gives the same bytes.
+    # Reading the export gives the article back whole, and writing it again gives the same bytes.
     path = write_file(tmp_path, out)
     again = records(path)
-    assert [spans(r) for r in again] == [[], [("Lena Hartmann", "PERSON")], [("Kelby", "GPE")]]
+    assert len(again) == 1
+    assert [spans(r) for r in again] == [[("Lena Hartmann", "PERSON"), ("Kelby", "GPE")]]
+    assert again[0].document.text == "Ferry saved\nBy Lena Hartmann\nThe council of Kelby voted ."
+    assert again[0].document.meta.extra == {"conll": {"docstarts": True}}
     assert export(again) == out
 
 
@@ -469,6 +474,7 @@ def test_spans_that_do_not_fit_are_changed_and_reported() -> None:
     warnings: list[str] = []
     out = export([Record(document=doc, annotations=[ann], tokens=tokenize(text))], warnings)
     assert out.decode() == (
+        "-DOCSTART-\tO\n\n"
         "Anna\tB-PERSON\nKeller\tI-PERSON\nmet\tO\nthe\tO\nKelby\tB-ORG\nHarbour\tI-ORG\nBoard\tI-ORG\n\n"
         "in\tO\nKelby\tO\ntoday\tO\n\n"
     )
@@ -488,7 +494,7 @@ def test_entity_across_a_line_break_becomes_one_per_line() -> None:
     doc, ann = article(text, ("Kelby\nHarbour Board", "ORG"))
     warnings: list[str] = []
     out = export([Record(document=doc, annotations=[ann], tokens=tokenize(text))], warnings)
-    assert out == b"Kelby\tB-ORG\n\nHarbour\tB-ORG\nBoard\tI-ORG\nmet\tO\n\n"
+    assert out == b"-DOCSTART-\tO\n\nKelby\tB-ORG\n\nHarbour\tB-ORG\nBoard\tI-ORG\nmet\tO\n\n"
     assert warnings == [f"{doc.id}: entity 'Kelby\\nHarbour Board' (ORG, 0-19) crosses a line break; "
                         "written as one entity per line"]
 
@@ -506,9 +512,9 @@ def test_stances_several_annotators_and_unannotated_documents_are_reported() -> 
     )
     assert count == 2
     assert buffer.getvalue().decode() == (
-        "Anna\tB-PERSON\nbacks\tO\nKelby\tO\n\n"
-        "Anna\tO\nbacks\tO\nKelby\tB-GPE\n\n"
-        "Nobody\tO\nannotated\tO\nthis\tO\n\n"
+        "-DOCSTART-\tO\n\nAnna\tB-PERSON\nbacks\tO\nKelby\tO\n\n"
+        "-DOCSTART-\tO\n\nAnna\tO\nbacks\tO\nKelby\tB-GPE\n\n"
+        "-DOCSTART-\tO\n\nNobody\tO\nannotated\tO\nthis\tO\n\n"
     )
     assert warnings == [
         "1 stance(s) and 1 document stance(s) were not written: CoNLL has no place for stances",
@@ -525,11 +531,30 @@ def test_first_document_decides_the_layout(tmp_path: Path) -> None:
     assert out.endswith("-DOCSTART- -X- -X- O\n\nAnna _ _ B-PER\nin _ _ O\nKelby _ _ O\n\n")
     warnings: list[str] = []
     out = export([plain, conll], warnings).decode()
-    assert out.startswith("Anna\tB-PER\nin\tO\nKelby\tO\n\nRUGBY\tB-14\n")
-    assert "-DOCSTART-" not in out
+    # An article first: two tab-separated columns and -DOCSTART- lines, the default one for every
+    # document (the CoNLL-2003 document's own four-column marker does not fit the file).
+    assert out.startswith("-DOCSTART-\tO\n\nAnna\tB-PER\nin\tO\nKelby\tO\n\n-DOCSTART-\tO\n\nRUGBY\tB-14\n")
+    assert "-X-" not in out and out.count("-DOCSTART-") == 2
     assert warnings == [
         f"{conll.document.id}: its 2 middle column(s) are not written: the file has only the token and "
         f"tag columns (the first document decides)"
+    ]
+    # A document from a file without -DOCSTART- lines first: the file gets none, and an article of
+    # several lines written after it cannot come back whole, which is reported.
+    wnut = records(DATA / "wnut17_dev_excerpt.conll")[0]
+    doc, ann = article("Ferry saved\nBy Lena Hartmann", ("Lena Hartmann", "PERSON"))
+    lines = Record(document=doc, annotations=[ann], tokens=tokenize(doc.text))
+    warnings = []
+    out = export([wnut, plain, lines], warnings).decode()
+    assert out.startswith("Stabilized\tO\n")
+    assert out.endswith(
+        "\n\nAnna\tB-PER\nin\tO\nKelby\tO\n\n"
+        "Ferry\tO\nsaved\tO\n\nBy\tO\nLena\tB-PERSON\nHartmann\tI-PERSON\n\n"
+    )
+    assert "-DOCSTART-" not in out
+    assert warnings == [
+        f"{doc.id}: written without -DOCSTART- lines (the first document decides), so its 2 lines "
+        f"read back as 2 documents"
     ]
 
 
@@ -542,8 +567,72 @@ def test_tokens_that_would_break_a_line_are_split_and_empty_documents_skipped() 
     empty = Record(document=Document(id="e", text=" \n "))
     warnings: list[str] = []
     out = export([record, empty], warnings)
+    # Its layout has no -DOCSTART- lines, so its two lines read back as two documents (reported).
     assert out.decode() == "New B-LOC\nYork I-LOC\n\nKelby O\n\n"
-    assert warnings == ["e: the document has no tokens; not written"]
+    assert warnings == [
+        f"{doc.id}: written without -DOCSTART- lines (the first document decides), so its 2 lines "
+        f"read back as 2 documents",
+        "e: the document has no tokens; not written",
+    ]
+
+
+def test_multi_line_article_comes_back_as_one_document(tmp_path: Path) -> None:
+    text = (
+        "Harbour vote\r\n\r\n"
+        "By Lena Hartmann\r\n\r\n"
+        "PORT ALDER - The council of Kelby voted on Monday.\r\n"
+        "Derek Hollins, the mayor, opposed it.\r\n\r\n\r\n"
+        "The Ferry Board meets in Port Alder again in May.\r\n"
+    )
+    doc, ann = article(
+        text,
+        ("Lena Hartmann", "PERSON"),
+        ("PORT ALDER", "GPE"),
+        ("Kelby", "GPE"),
+        ("Derek Hollins", "PERSON"),
+        ("Ferry Board", "ORG"),
+        ("Port Alder", "GPE"),
+    )
+    other, other_ann = article("Anna in Kelby", ("Anna", "PERSON"), ("Kelby", "GPE"))
+    # As an export from a project: the articles have no tokens of their own there.
+    project = Project.open(tmp_path / "p")
+    try:
+        report = project.import_records(
+            [Record(document=doc, annotations=[ann]), Record(document=other, annotations=[other_ann])],
+            tokenizer=lambda t: tokenize(t, "en"),
+        )
+        assert not report.skipped
+        warnings: list[str] = []
+        out = export(project.records(include_unannotated=True), warnings)
+    finally:
+        project.close()
+    assert warnings == []
+    assert out.startswith(b"-DOCSTART-\tO\n\nHarbour\tO\nvote\tO\n\nBy\tO\nLena\tB-PERSON\n")
+    assert out.count(b"-DOCSTART-") == 2 and b"\r" not in out
+    path = write_file(tmp_path, out)
+    first, second = records(path)
+    # The text is rebuilt from the tokens: one line per line of the article that holds words.
+    assert len([line for line in text.splitlines() if line.strip()]) == 5
+    assert first.document.text.split("\n") == [
+        "Harbour vote",
+        "By Lena Hartmann",
+        "PORT ALDER - The council of Kelby voted on Monday .",
+        "Derek Hollins , the mayor , opposed it .",
+        "The Ferry Board meets in Port Alder again in May .",
+    ]
+    assert spans(first) == [
+        ("Lena Hartmann", "PERSON"),
+        ("PORT ALDER", "GPE"),
+        ("Kelby", "GPE"),
+        ("Derek Hollins", "PERSON"),
+        ("Ferry Board", "ORG"),
+        ("Port Alder", "GPE"),
+    ]
+    assert [(text[e.start:e.end], e.label) for e in ann.entities] == spans(first)
+    assert second.document.text == "Anna in Kelby"
+    assert spans(second) == [("Anna", "PERSON"), ("Kelby", "GPE")]
+    # Written again, the export is the same.
+    assert export([first, second]) == out
 
 
 def test_label_with_whitespace_is_written_with_underscores() -> None:
@@ -551,7 +640,7 @@ def test_label_with_whitespace_is_written_with_underscores() -> None:
     ann.entities[0] = ann.entities[0].model_copy(update={"label": "GOOD GUY"})
     warnings: list[str] = []
     out = export([Record(document=doc, annotations=[ann])], warnings)
-    assert out == b"Anna\tB-GOOD_GUY\nmet\tO\n\n"
+    assert out == b"-DOCSTART-\tO\n\nAnna\tB-GOOD_GUY\nmet\tO\n\n"
     assert len(warnings) == 1 and "'GOOD GUY' holds whitespace" in warnings[0]
 
 
