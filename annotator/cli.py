@@ -205,7 +205,7 @@ def _gui(args: argparse.Namespace) -> int:
             return 2
         raise
     location, is_default = project_location(args)
-    return run(location, seed=is_default, annotator=args.annotator)
+    return run(location, seed=is_default, annotator=getattr(args, "annotator", None))
 
 
 # -- import / export --------------------------------------------------------------------------------

@@ -243,7 +243,7 @@ def test_split_writes_train_and_dev_with_whole_documents(
     capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
 ) -> None:
     run(capsys, "--project", proj, "import", str(samples_dir()))
-    code, out, _ = run(
+    code, _out, _ = run(
         capsys,
         "--project",
         proj,
@@ -277,3 +277,15 @@ def test_split_writes_train_and_dev_with_whole_documents(
     assert (again / "data-train.jsonl").read_bytes() == train.read_bytes()
     code, _, err = run(capsys, "--project", proj, "export", str(tmp_path / "x.jsonl"), "--split", "1.5")
     assert code == 1 and "--split" in err
+
+
+def test_a_bare_annotator_opens_the_gui(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls = []
+    import annotator.gui.app as app
+
+    monkeypatch.setattr(
+        app, "run", lambda location, seed, annotator: calls.append((location, seed, annotator)) or 0
+    )
+    monkeypatch.setenv("ANNOTATOR_PROJECT", str(tmp_path / "p"))
+    assert main([]) == 0
+    assert calls == [(str(tmp_path / "p"), False, None)]

@@ -51,7 +51,7 @@ def _load_blank(language: str) -> Language:
     import spacy
 
     try:
-        return spacy.blank(language)
+        nlp = spacy.blank(language)
     except ImportError as exc:
         # spaCy raises ImportError both for codes it does not know (E048) and for languages whose
         # tokenizer needs another package (Japanese, Korean, Thai, Vietnamese).
@@ -61,6 +61,9 @@ def _load_blank(language: str) -> Language:
                 f"'xx' (multi-language)"
             ) from None
         raise LanguageError(f"spaCy cannot tokenize language {language!r}: {exc}") from None
+    # spaCy's length limit guards the parser and NER; the tokenizer alone handles long articles.
+    nlp.max_length = 2**31
+    return nlp
 
 
 def tokenize(text: str, language: str = "en") -> list[Token]:

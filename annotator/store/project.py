@@ -206,6 +206,11 @@ class Project:
             self._scheme = parse_scheme(raw, "the project's scheme")
         return self._scheme
 
+    def reload_scheme(self) -> LabelScheme:
+        """The scheme as stored now (another connection, an import say, may have added labels)."""
+        self._scheme = None
+        return self.scheme
+
     def set_scheme(self, new: LabelScheme) -> None:
         """Replace the scheme, refusing (ProjectError, with the reason) when stored annotations would
         no longer be valid under it."""

@@ -1,0 +1,148 @@
+"""Speed of the workbench on a long article: run on demand with `pytest tests/gui -m benchmark -s`.
+
+Targets: one more highlight on a 2 MB article with 10,000 entities is on screen within 16 ms;
+opening such an article costs at most 4 times a bare QPlainTextEdit showing the same text; the
+window is usable within 1.5 s of starting the program.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QPlainTextEdit
+
+from annotator.core.model import Annotation, Document, EntitySpan, Status, Token
+from annotator.core.scheme import default_scheme
+from annotator.formats.base import Record
+from annotator.gui.main_window import MainWindow
+from annotator.store.project import Project
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(300)]
+
+PARAGRAPH = "Angela Merkel visited Paris and Tokyo, where officials from Japan met the delegation. " * 3
+
+
+def long_article() -> tuple[str, list[Token], list[EntitySpan]]:
+    paragraphs = []
+    size = 0
+    while size < 2_000_000:
+        paragraphs.append(f"{len(paragraphs)}: {PARAGRAPH}")
+        size += len(paragraphs[-1]) + 2
+    text = "\n\n".join(paragraphs)
+    tokens = [Token(m.start(), m.end(), True) for m in re.finditer(r"\S+", text)]
+    entities = [
+        EntitySpan(start=m.start(), end=m.end(), label="PERSON")
+        for m in re.finditer(r"Merkel|Paris|Tokyo", text)
+    ][:10_000]
+    return text, tokens, entities
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    text, tokens, entities = long_article()
+    location = tmp_path_factory.mktemp("bench") / "p"
+    with Project.open(location, scheme=default_scheme()) as project:
+        annotation = Annotation(
+            document_id="big", annotator="b", entities=entities, status=Status.IN_PROGRESS
+        )
+        project.import_records(
+            [Record(document=Document(id="big", text=text), tokens=tokens, annotations=[annotation])]
+        )
+        project.import_records([Record(document=Document(id="small", text="A short one."))])
+    return location
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 2)
+
+
+def test_open_and_add_one_highlight(qtbot, big: Path, settings) -> None:
+    with Project.open(big) as project:
+        window = MainWindow(project, "b", settings)
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        window.open_document("big")
+        session = window.session
+        text = session.document.text
+
+        bare = QPlainTextEdit()
+        qtbot.addWidget(bare)
+        bare.resize(window.view.size())
+        bare.show()
+        bare_times, view_times = [], []
+        empty = session.annotation.model_copy(update={"entities": [], "stances": []})
+        for _ in range(5):
+            bare.setPlainText("")
+            t = time.perf_counter()
+            bare.setPlainText(text)
+            bare.viewport().repaint()
+            bare_times.append(time.perf_counter() - t)
+            window.view.show_document("", empty)
+            t = time.perf_counter()
+            window.view.show_document(text, session.annotation)
+            window.view.viewport().repaint()
+            view_times.append(time.perf_counter() - t)
+        ratio = statistics.median(view_times) / statistics.median(bare_times)
+        print(f"\nbare {median_ms(bare_times)} ms, article view {median_ms(view_times)} ms, x{ratio:.1f}")
+
+        total, apply_only = [], []
+        original = session.apply
+
+        def timed_apply(edit):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return original(edit)
+            finally:
+                apply_only.append(time.perf_counter() - t)
+
+        session.apply = timed_apply  # type: ignore[method-assign]
+        for m in list(re.finditer(r"officials", text))[:30]:
+            window.view.select_range(m.start(), m.end())
+            window.view.viewport().repaint()
+            t = time.perf_counter()
+            window.label_key("ORG")
+            window.view.viewport().repaint()
+            total.append(time.perf_counter() - t)
+        gui = [a - b for a, b in zip(total, apply_only, strict=True)]
+        print(
+            f"one more highlight: {median_ms(total)} ms in all, of which the session's apply and save "
+            f"{median_ms(apply_only)} ms and the window {median_ms(gui)} ms"
+        )
+        assert ratio < 4
+        assert statistics.median(gui) < 0.016
+        window.close()
+
+
+def test_start_to_usable_window(big: Path, tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import time
+        t0 = time.perf_counter()
+        from PySide6.QtCore import QSettings
+        from annotator.gui import app
+        settings = QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat)
+        window = app.start({str(big)!r}, False, "b", settings=settings)
+        app.application().processEvents()
+        print(time.perf_counter() - t0)
+        window.close()
+        """
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    start = time.perf_counter()
+    cmd = [sys.executable, "-c", code]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    whole = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr
+    shown = float(result.stdout.strip().splitlines()[-1])
+    print(f"\nwindow usable {shown:.2f} s after the imports began ({whole:.2f} s for the whole process)")
+    assert shown < 1.5
