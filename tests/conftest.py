@@ -22,3 +22,23 @@ class _BlockQt(importlib.abc.MetaPathFinder):
 
 if os.environ.get("ANNOTATOR_BLOCK_QT") == "1":
     sys.meta_path.insert(0, _BlockQt())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    """Benchmarks record figures with `record_property("figure", {...})`; print them as one table."""
+    rows = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "figure" and getattr(report, "when", "call") == "call":
+                    rows.append(value)
+    if not rows:
+        return
+    terminalreporter.section("benchmark figures")
+    header = f"{'what':<52} {'measured':>14} {'floor':>14} {'ratio':>7}  goal"
+    terminalreporter.write_line(header)
+    terminalreporter.write_line("-" * len(header))
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}" if row.get("ratio") is not None else ""
+        floor, goal = row.get("floor", ""), row.get("goal", "")
+        terminalreporter.write_line(f"{row['what']:<52} {row['measured']:>14} {floor:>14} {ratio:>7}  {goal}")

@@ -88,6 +88,21 @@ def generate(path: Path, n: int, seed: int = 0) -> None:
         write_native(records(), fh)
 
 
+def step_orjson(source: str) -> dict[str, float]:
+    """The floor: parse the same lines with orjson, and serialise the parsed records again."""
+    import orjson
+
+    with open(source, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    t = time.perf_counter()
+    records = [orjson.loads(line) for line in lines if line]
+    parse = time.perf_counter() - t
+    t = time.perf_counter()
+    size = sum(len(orjson.dumps(r)) + 1 for r in records)
+    dump = time.perf_counter() - t
+    return {"parse_s": parse, "dump_s": dump, "mb": size / 1e6}
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -160,24 +175,28 @@ def _child(step: str, *args: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(n: int) -> dict[str, dict[str, float]]:
+def run(n: int, edits: bool = True) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as d:
         source = Path(d) / "articles.jsonl"
         generate(source, n)
         mb = source.stat().st_size / 1e6
         project = str(Path(d) / "proj")
+        floor = _child("orjson", str(source))
         imp = _child("import", project, str(source))
         exp = _child("export", project, str(Path(d) / "out.jsonl"))
-        edit = _child("edit", project)
+        edit = _child("edit", project) if edits else {}
     imp["mb_per_s"] = mb / imp["seconds"]
     exp["mb_per_s"] = mb / exp["seconds"]
-    return {"file_mb": {"value": mb}, "import": imp, "export": exp, "edit": edit}
+    floor["parse_mb_per_s"] = mb / floor["parse_s"]
+    floor["dump_mb_per_s"] = mb / floor["dump_s"]
+    return {"file_mb": {"value": mb}, "orjson": floor, "import": imp, "export": exp, "edit": edit}
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--step":
         step, args = sys.argv[2], sys.argv[3:]
-        result = {"import": step_import, "export": step_export, "edit": step_edit}[step](*args)
+        steps = {"import": step_import, "export": step_export, "edit": step_edit, "orjson": step_orjson}
+        result = steps[step](*args)
         print(json.dumps(result))
     else:
         count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
