@@ -86,6 +86,45 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print a JSON object")
 
     sub.add_parser("schema", help="print the JSON Schema of the native JSONL format")
+
+    sug = sub.add_parser(
+        "suggest",
+        help="propose entities for annotators to accept or reject (annotations are not changed)",
+        description="Store suggested entities for the project's articles. Without --model, "
+        "--project-model or --patterns, the project's model is used when there is one.",
+    )
+    which = sug.add_mutually_exclusive_group()
+    which.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        help="an installed spaCy pipeline (e.g. en_core_web_sm) or a pipeline folder",
+    )
+    which.add_argument(
+        "--project-model", action="store_true", help="the model `annotator train` made from this project"
+    )
+    sug.add_argument(
+        "--patterns", metavar="FILE", type=Path, help="spaCy EntityRuler patterns, one JSON object a line"
+    )
+    sug.add_argument(
+        "--only-unstarted",
+        action="store_true",
+        help="only articles nobody (or, with --annotator, NAME) has started",
+    )
+    sug.add_argument("--annotator", metavar="NAME", help="with --only-unstarted: whose work counts")
+
+    train = sub.add_parser(
+        "train",
+        help="train an entity model on the articles marked done; print its scores on held-out ones",
+    )
+    train.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="folder to write the spaCy pipeline to")
+    train.add_argument(
+        "--eval-split",
+        type=float,
+        default=0.2,
+        metavar="SHARE",
+        help="share of the articles held out for scoring (default 0.2)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="shuffle and training seed (default 0)")
     return parser
 
 
@@ -112,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _export(project, args)
             if command == "stats":
                 return _stats(project, args)
+            if command == "suggest":
+                return _suggest(project, args)
+            if command == "train":
+                return _train(project, args)
     except AnnotatorError as exc:
         print(f"annotator: error: {exc}", file=sys.stderr)
         return 1
@@ -314,4 +357,87 @@ def _stats(project: Project, args: argparse.Namespace) -> int:
     ):
         counts = stats[key]
         print(f"{title}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "none"))
+    return 0
+
+
+# -- suggestions and training -----------------------------------------------------------------------
+
+
+def _suggest(project: Project, args: argparse.Namespace) -> int:
+    from annotator.operations import build_suggester, suggest_project
+
+    suggester = build_suggester(
+        project, model=args.model, project_model=args.project_model, patterns=args.patterns
+    )
+    for warning in suggester.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    bar = _Bar("suggesting", " articles")
+    try:
+        report = suggest_project(
+            project,
+            suggester,
+            only_unstarted=args.only_unstarted,
+            annotator=args.annotator,
+            progress=bar,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            "annotator: interrupted; suggestions stored for the articles done so far are kept, "
+            "and no annotation was changed",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        bar.close()
+    labels = ", ".join(f"{label} {n}" for label, n in report.by_label.most_common())
+    print(
+        f"Suggested {sum(report.by_label.values())} entities in {report.documents} articles "
+        f"with {suggester.name}" + (f" ({labels})." if labels else ".")
+    )
+    if report.skipped:
+        who = args.annotator or "somebody"
+        print(f"Left out {report.skipped} articles that {who} has started.")
+    if report.dropped:
+        dropped = ", ".join(f"{label} {n}" for label, n in report.dropped.most_common())
+        print(f"Dropped (labels the scheme lacks): {dropped}.")
+    return 0
+
+
+def _train(project: Project, args: argparse.Namespace) -> int:
+    from annotator.operations import train_project_model
+
+    bar = _Bar("training", " examples")
+    try:
+        result = train_project_model(
+            project, args.out_dir, eval_split=args.eval_split, seed=args.seed, progress=bar
+        )
+    finally:
+        bar.close()
+    print(
+        f"Trained on {result.train_docs} articles ({result.train_entities} entities) in "
+        f"{result.seconds:.1f} s, {result.epochs} epochs."
+    )
+    if result.overall is None:
+        print("No held-out articles with entities to score on (--eval-split 0 or too few articles).")
+    else:
+        print(f"Scores on {result.eval_docs} held-out articles ({result.eval_entities} entities):")
+        width = max(len("overall"), *(len(label) for label in result.per_label))
+        print(f"  {'label':<{width}}  precision  recall      F  entities")
+        rows = [*result.per_label.items(), ("overall", result.overall)]
+        for label, sc in rows:
+            print(f"  {label:<{width}}  {sc.precision:9.3f}  {sc.recall:6.3f}  {sc.f:5.3f}  {sc.gold:8d}")
+    notes = []
+    if result.expanded:
+        notes.append(f"{result.expanded} spans widened to whole tokens")
+    if result.dropped_overlaps:
+        notes.append(f"{result.dropped_overlaps} overlapping spans left out (the longer one kept)")
+    if result.dropped_unaligned:
+        notes.append(f"{result.dropped_unaligned} spans over whitespace only left out")
+    if notes:
+        print("Note: " + "; ".join(notes) + ".")
+    print(
+        f"Saved the pipeline to {result.out_dir} (spacy.load() loads it); "
+        "`annotator suggest --project-model` now uses it."
+    )
     return 0

@@ -1,24 +1,32 @@
-"""What the command line and the GUI do with a project: import files and export them.
+"""What the command line and the GUI do with a project: import and export files, suggest entities,
+train the project's model.
 
-This is where formats, tokens and the store meet; neither of them knows the others.
+This is where formats, tokens, suggesters and the store meet; none of them knows the others.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import tempfile
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from annotator.core.errors import InputError
+from annotator.core.errors import AnnotatorError, InputError
 from annotator.core.model import Status, Token
 from annotator.formats.base import ReadItem, Record
 from annotator.formats.registry import detect_format, get_format
 from annotator.store.project import ImportReport, Project
+
+if TYPE_CHECKING:
+    from annotator.nlp.suggest import Suggester
+    from annotator.nlp.train import TrainResult
 
 Progress = Callable[[int, int | None], None]
 DEFAULT_EXPORT_DIR = Path("exports")
@@ -61,7 +69,6 @@ def import_paths(
     def items() -> Iterator[ReadItem]:
         for path in paths:
             fmt = get_format(detect_format(path) if format == "auto" else format)
-            assert fmt.read is not None
             for item in fmt.read(path):
                 if annotator is not None and isinstance(item, Record):
                     for ann in item.annotations:
@@ -117,8 +124,10 @@ def export_project(
     done = 0
     warnings: list[str] = []
 
-    write = fmt.write
-    assert write is not None
+    language = project.scheme.language
+
+    def write(records: Iterable[Record], fh: BinaryIO, warnings: list[str]) -> int:
+        return fmt.write(records, fh, warnings, language)
 
     def records(keep: Callable[[str], bool]) -> Iterator[Record]:
         nonlocal done
@@ -171,3 +180,180 @@ def _write_atomically(out: Path, write: Callable[[BinaryIO], int]) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return written
+
+
+# -- suggestions and the project's model ------------------------------------------------------------
+
+# Where `train` recorded the pipeline it wrote; `suggest --project-model` loads it.
+PROJECT_MODEL_SETTING = "project_model"
+# A JSON object mapping a pipeline's labels to the scheme's (null drops one), e.g. {"FAC": "GPE"}.
+LABEL_MAP_SETTING = "suggest_label_map"
+PROJECT_MODEL_SOURCE = "project model"
+_SUGGEST_CHUNK = 32
+
+
+@dataclass
+class SuggestReport:
+    documents: int = 0  # articles the suggester ran on
+    skipped: int = 0  # articles left out because work on them has started
+    stored: int = 0  # suggestions stored (a re-run replaces those of the same sources)
+    by_label: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)  # by the source's label: the scheme lacks it
+    sources: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def project_model_path(project: Project) -> Path | None:
+    """The project's own model: the folder the last `train` wrote, else `model/` next to the project
+    file when it holds a pipeline; None when there is neither."""
+    recorded = project.get_setting(PROJECT_MODEL_SETTING)
+    if recorded:
+        return Path(recorded)
+    if project.file is not None:
+        beside = project.file.parent / "model"
+        if (beside / "config.cfg").is_file():
+            return beside
+    return None
+
+
+def project_label_map(project: Project) -> dict[str, str | None] | None:
+    from annotator.nlp.suggest import parse_label_map
+
+    raw = project.get_setting(LABEL_MAP_SETTING)
+    if raw is None:
+        return None
+    return parse_label_map(raw, f"the project setting {LABEL_MAP_SETTING}")
+
+
+def build_suggester(
+    project: Project,
+    *,
+    model: str | None = None,
+    project_model: bool = False,
+    patterns: Path | None = None,
+) -> Suggester:
+    """The suggester for a `suggest` run: a pipeline (installed or a folder), the project's model,
+    a pattern file, or a pipeline and a pattern file together. With none named, the project's model
+    when there is one. AnnotatorError, saying what to do, when nothing can suggest."""
+    from annotator.nlp.suggest import (
+        HOW_TO_GET_A_PIPELINE,
+        CombinedSuggester,
+        PatternSuggester,
+        PipelineSuggester,
+        installed_text,
+    )
+
+    if model is not None and project_model:
+        raise InputError("give --model or --project-model, not both")
+    scheme = project.scheme
+    labels = scheme.label_names
+    label_map = project_label_map(project)
+    parts: list[Suggester] = []
+    if model is None and (project_model or patterns is None):
+        path = project_model_path(project)
+        if path is None:
+            if project_model:
+                raise AnnotatorError(
+                    "this project has no model yet: mark annotated articles as done, then run "
+                    "`annotator train OUT_DIR`"
+                )
+            raise AnnotatorError(
+                "nothing to suggest with: pass --model NAME_OR_PATH (an installed spaCy pipeline or a "
+                "pipeline folder), --patterns FILE (spaCy EntityRuler JSONL), or --project-model after "
+                f"`annotator train OUT_DIR`. {HOW_TO_GET_A_PIPELINE} {installed_text()}"
+            )
+        if not path.exists():
+            raise AnnotatorError(
+                f"{path}: the project's model is no longer there; run `annotator train OUT_DIR` again"
+            )
+        parts.append(
+            PipelineSuggester(
+                path, label_map, scheme.language, labels=labels, source_name=PROJECT_MODEL_SOURCE
+            )
+        )
+    elif model is not None:
+        parts.append(PipelineSuggester(model, label_map, scheme.language, labels=labels))
+    if patterns is not None:
+        parts.append(PatternSuggester(patterns, scheme.language, labels=labels, label_map=label_map))
+    return parts[0] if len(parts) == 1 else CombinedSuggester(parts)
+
+
+def suggest_project(
+    project: Project,
+    suggester: Suggester,
+    *,
+    only_unstarted: bool = False,
+    annotator: str | None = None,
+    progress: Progress | None = None,
+) -> SuggestReport:
+    """Run the suggester on the project's articles and store what it proposes; no annotation changes.
+
+    Each article's earlier suggestions from the same sources are replaced. `only_unstarted` leaves
+    out articles that `annotator` (or, without one, anybody) has started or finished.
+    """
+    from annotator.store.suggestions import store_suggestions
+
+    started = time.perf_counter()
+    report = SuggestReport(sources=list(suggester.sources))
+    dropped_before = Counter(suggester.dropped)
+    total = project.document_count()
+    seen = 0
+    sources = suggester.sources
+    records = project.records(annotator=annotator, include_unannotated=True)
+    for batch in _chunks(records, _SUGGEST_CHUNK):
+        seen += len(batch)
+        chunk = []
+        for record in batch:
+            if only_unstarted and any(a.status != Status.NOT_STARTED for a in record.annotations):
+                report.skipped += 1
+            else:
+                chunk.append(record.document)
+        found = suggester.suggest_many(d.text for d in chunk)
+        for document, suggestions in zip(chunk, found, strict=True):
+            report.stored += store_suggestions(project, document.id, suggestions, replace_sources=sources)
+            report.by_label.update(s.label for s in suggestions)
+            report.documents += 1
+        if progress is not None:
+            progress(seen, total)
+    report.dropped = suggester.dropped - dropped_before
+    report.warnings = list(suggester.warnings)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chunks(items: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def train_project_model(
+    project: Project,
+    out_dir: Path,
+    *,
+    eval_split: float = 0.2,
+    seed: int = 0,
+    progress: Progress | None = None,
+    n_iter: int | None = None,
+) -> TrainResult:
+    """Train a named-entity model on the articles marked done (every annotator's), score it on a
+    held-out share, save it to `out_dir` and make it the project's model."""
+    from annotator.nlp.train import DEFAULT_EPOCHS, TrainDoc, train_ner
+
+    docs = [
+        TrainDoc(record.document.id, record.document.text, [(e.start, e.end, e.label) for e in ann.entities])
+        for record in project.records(statuses={Status.DONE})
+        for ann in record.annotations
+    ]
+    result = train_ner(
+        docs,
+        project.scheme.language,
+        out_dir,
+        eval_split=eval_split,
+        seed=seed,
+        progress=progress,
+        n_iter=n_iter or DEFAULT_EPOCHS,
+    )
+    project.set_setting(PROJECT_MODEL_SETTING, str(result.out_dir.resolve()))
+    return result

@@ -34,7 +34,7 @@ class Format:
 
     def read(self, path: Path) -> Iterator[ReadItem]:
         reader = getattr(self._module(), f"read_{self.module.removesuffix('_docbin')}")
-        return reader(path)  # type: ignore[no-any-return]
+        return reader(path)
 
     def write(
         self, records: Iterable[Record], out: BinaryIO, warnings: list[str], language: str = "en"

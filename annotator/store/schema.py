@@ -7,10 +7,12 @@ Changing a table means a new Alembic migration in `migrations/versions/` and a n
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 
 # The newest migration this version knows; a project stamped with anything else that is not an
 # older known revision was written by a newer version.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_suggestions"
 
 metadata = MetaData()
 
@@ -106,5 +108,39 @@ history = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+# Entities proposed by a pipeline, a pattern file or the project's model; not annotations until an
+# annotator accepts one (then it is an entity with source kind "suggested").
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", String(200), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("start_char", Integer, nullable=False),
+    Column("end_char", Integer, nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("source_name", String(200), nullable=False),
+    Column("score", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "start_char", "end_char", "label", "source_name", name="uq_suggestion"),
+)
+
+# A rejection hides a suggestion (span and label, from any source) from one annotator on one
+# document. Acceptance needs no row: an accepted suggestion is an entity of that annotator, and
+# undoing the acceptance brings the suggestion back.
+suggestion_rejections = Table(
+    "suggestion_rejections",
+    metadata,
+    Column("document_id", String(200), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("annotator", String(200), nullable=False),
+    Column("start_char", Integer, nullable=False),
+    Column("end_char", Integer, nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("rejected_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint(
+        "document_id", "annotator", "start_char", "end_char", "label", name="pk_suggestion_rejections"
+    ),
+)
+
 Index("ix_annotations_annotator", annotations.c.annotator)
+Index("ix_suggestions_source", suggestions.c.source_name)
 Index("ix_history_annotation", history.c.annotation_id, history.c.version)
