@@ -69,7 +69,7 @@ def import_paths(
     def items() -> Iterator[ReadItem]:
         for path in paths:
             fmt = get_format(detect_format(path) if format == "auto" else format)
-            for item in fmt.read(path):
+            for item in fmt.read(path, annotator):
                 if annotator is not None and isinstance(item, Record):
                     for ann in item.annotations:
                         ann.annotator = annotator

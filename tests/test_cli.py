@@ -289,3 +289,33 @@ def test_a_bare_annotator_opens_the_gui(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("ANNOTATOR_PROJECT", str(tmp_path / "p"))
     assert main([]) == 0
     assert calls == [(str(tmp_path / "p"), False, None)]
+
+
+def test_annotator_option_merges_one_texts_prodigy_records(
+    capsys: pytest.CaptureFixture[str], proj: str, tmp_path: Path
+) -> None:
+    text = "Margaret Osei met Derek Hollins."
+    lines = [
+        {
+            "text": text,
+            "spans": [{"start": 0, "end": 13, "label": "PERSON"}],
+            "answer": "accept",
+            "_annotator_id": "news-alice",
+            "_view_id": "ner_manual",
+        },
+        {
+            "text": text,
+            "spans": [{"start": 18, "end": 31, "label": "PERSON"}],
+            "answer": "accept",
+            "_annotator_id": "news-bob",
+            "_view_id": "ner_manual",
+        },
+    ]
+    source = tmp_path / "two.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    code, _, err = run(capsys, "--project", proj, "import", str(source), "--annotator", "lead")
+    assert code == 0, err
+    with Project.open(proj) as p:
+        doc_id = p.summaries("lead")[0].id
+        spans = sorted((e.start, e.end) for e in p.annotation(doc_id, "lead").entities)
+    assert spans == [(0, 13), (18, 31)]  # both records kept, not the first only

@@ -32,8 +32,12 @@ class Format:
     def _module(self) -> Any:
         return importlib.import_module(f"annotator.formats.{self.module}")
 
-    def read(self, path: Path) -> Iterator[ReadItem]:
+    def read(self, path: Path, annotator: str | None = None) -> Iterator[ReadItem]:
+        """Read a file; `annotator` (from --annotator) goes to readers that take it, so that they can
+        merge one text's records under that name before the store sees them."""
         reader = getattr(self._module(), f"read_{self.module.removesuffix('_docbin')}")
+        if annotator is not None and "annotator" in inspect.signature(reader).parameters:
+            return reader(path, annotator=annotator)
         return reader(path)
 
     def write(
