@@ -1,5 +1,5 @@
-"""The annotation panel: the article's entities, its stances (with the selected one's polarity, holder
-and target) and the article-level stances.
+"""The annotation panel: the article's entities, the suggestions waiting for a decision, its stances
+(with the selected one's polarity, holder and target) and the article-level stances.
 
 The panel shows the session's annotation and turns choices into requests (signals); the main window
 turns requests into edits, so every change goes through the session.
@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -54,6 +54,7 @@ from annotator.core.model import (
     target_key,
 )
 from annotator.core.session import AnnotationSession
+from annotator.gui.suggestions import Row, SuggestionSet
 from annotator.gui.theme import Theme
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,6 +62,7 @@ Ref = EntityRef | AuthorRef | UnknownRef | TopicRef
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 CHIP_ROLE = Qt.ItemDataRole.UserRole + 2  # (name, colour) of the label or polarity
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 3  # what proposed a suggestion
 NO_POLARITY = "—"
 
 
@@ -239,14 +241,64 @@ class StanceListModel(_SpanListModel):
         return None
 
 
+class SuggestionListModel(_SpanListModel):
+    """The article's shown suggestions, in text order, each with its label and source."""
+
+    def __init__(self, scheme_colour: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colour = scheme_colour
+        self.suggestions = SuggestionSet()
+
+    def set_suggestions(self, session: AnnotationSession | None, suggestions: SuggestionSet) -> None:
+        self.suggestions = suggestions
+        self.set_session(session)
+
+    def _spans(self) -> list[Row]:
+        return self.suggestions.rows()
+
+    def _lookup(self, span_id: str) -> Row | None:
+        return self.suggestions.row(span_id)
+
+    def _text(self, row: Row) -> str:
+        assert self.session is not None
+        return excerpt(self.session.document.text[row.start : row.end])
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return super().data(index, role)
+        row = self.span_at(index)
+        if row is None or self.session is None:
+            return None
+        s = row.suggestion
+        if role == ID_ROLE:
+            return row.id
+        if role == CHIP_ROLE:
+            return s.label, self._colour(s.label)
+        if role == SOURCE_ROLE:
+            return s.source
+        if role == Qt.ItemDataRole.ToolTipRole:
+            score = f" (score {s.score:.2f})" if s.score is not None else ""
+            return (
+                f"{s.label}: {self.session.document.text[s.start : s.end]}\n"
+                f"Suggested by {s.source}{score}.\n"
+                "Enter or double-click accepts, a label's key accepts with that label, Backspace rejects."
+            )
+        return None
+
+
 class ChipDelegate(QStyledItemDelegate):
     """A row: a small coloured chip with the label or polarity, then the text; a second muted line
     when the model gives one (StatusTipRole)."""
 
-    def __init__(self, theme: Theme, two_lines: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, theme: Theme, two_lines: bool, parent: QWidget | None = None, *, outlined: bool = False
+    ) -> None:
         super().__init__(parent)
         self.theme = theme
         self.two_lines = two_lines
+        # A suggestion's chip is a dashed frame, as the suggestion is in the text; with its source
+        # at the right end of the row (SOURCE_ROLE).
+        self.outlined = outlined
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         h = QFontMetricsF(option.font).height()  # type: ignore[attr-defined]
@@ -279,16 +331,41 @@ class ChipDelegate(QStyledItemDelegate):
             name, colour = chip
             w = sm.horizontalAdvance(name) + 12
             box = QRectF(x, top + (line_h - sm.height() - 2) / 2, w, sm.height() + 2)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(t.highlight(colour, 0.85 if t.dark else 0.9))
-            painter.drawRoundedRect(box, 4, 4)
             painter.setFont(small)
-            painter.setPen(QColor("#ffffff"))
+            if self.outlined:
+                pen = QPen(t.ink(colour), 1.3)
+                pen.setDashPattern([3.0, 2.0])
+                painter.setPen(pen)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(box.adjusted(0.65, 0.65, -0.65, -0.65), 4, 4)
+                painter.setPen(t.ink(colour))
+            else:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(t.highlight(colour, 0.85 if t.dark else 0.9))
+                painter.drawRoundedRect(box, 4, 4)
+                painter.setPen(QColor("#ffffff"))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, name)
             x = box.right() + 8
+        right = rect.right() - 4
+        source = index.data(SOURCE_ROLE) if self.outlined else None
+        if source:
+            sf = QFont(font)
+            sf.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
+            sfm = QFontMetricsF(sf)
+            space = max(0.0, (right - x) * 0.45)
+            shown = sfm.elidedText(str(source), Qt.TextElideMode.ElideMiddle, space)
+            sw = sfm.horizontalAdvance(shown)
+            painter.setFont(sf)
+            painter.setPen(QColor(t.muted))
+            painter.drawText(
+                QRectF(right - sw - 2, top, sw + 2, line_h),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                shown,
+            )
+            right -= sw + 10
         painter.setFont(font)
         painter.setPen(QColor(t.text))
-        width = rect.right() - x - 4
+        width = right - x
         text = m.elidedText(
             str(index.data(Qt.ItemDataRole.DisplayRole) or ""), Qt.TextElideMode.ElideRight, width
         )
@@ -341,6 +418,10 @@ class AnnotationPanel(QWidget):
     pickRequested = Signal(str)  # "holder" or "target"
     removeRequested = Signal()
     docStanceChosen = Signal(object, object)  # target ref, polarity or None
+    suggestionSelected = Signal(str)
+    suggestionAccepted = Signal(str)  # Enter or a double-click on its row
+    acceptAllRequested = Signal()
+    rejectAllRequested = Signal()
 
     def __init__(self, scheme_colour: Any, polarity_colour: Any, theme: Theme, parent: QWidget | None = None):
         super().__init__(parent)
@@ -352,6 +433,8 @@ class AnnotationPanel(QWidget):
         self.stance_model = StanceListModel(polarity_colour, self)
         self.entity_delegate = ChipDelegate(theme, False, self)
         self.stance_delegate = ChipDelegate(theme, True, self)
+        self.suggestion_model = SuggestionListModel(scheme_colour, self)
+        self.suggestion_delegate = ChipDelegate(theme, False, self, outlined=True)
 
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setChildrenCollapsible(False)
@@ -367,6 +450,41 @@ class AnnotationPanel(QWidget):
         self.entity_hint.setWordWrap(True)
         layout.addWidget(self.entity_hint)
         splitter.addWidget(card)
+
+        # Suggestions: shown only while the article has some waiting for a decision.
+        card, layout, self.suggestion_title = _card("SUGGESTIONS", splitter)
+        self.suggestion_card = card
+        self.accept_all_button = QPushButton("Accept all", card)
+        self.accept_all_button.setToolTip("Accept every suggestion in this article (Ctrl+Shift+A)")
+        self.accept_all_button.clicked.connect(self.acceptAllRequested.emit)
+        self.reject_all_button = QPushButton("Reject all", card)
+        self.reject_all_button.setToolTip("Reject every suggestion in this article (Ctrl+Shift+Backspace)")
+        self.reject_all_button.clicked.connect(self.rejectAllRequested.emit)
+        header = QHBoxLayout()
+        header.setSpacing(6)
+        layout.removeWidget(self.suggestion_title)
+        header.addWidget(self.suggestion_title, 1)
+        for b in (self.accept_all_button, self.reject_all_button):
+            b.setObjectName("small")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            header.addWidget(b)
+        layout.addLayout(header)
+        self.suggestion_list = _list(self.suggestion_model, self.suggestion_delegate, card)
+        self.suggestion_list.clicked.connect(lambda i: self.suggestionSelected.emit(i.data(ID_ROLE)))
+        self.suggestion_list.activated.connect(lambda i: self.suggestionAccepted.emit(i.data(ID_ROLE)))
+        layout.addWidget(self.suggestion_list, 1)
+        self.suggestion_hint = QLabel("Enter accepts · Backspace rejects · Ctrl+Z undoes", card)
+        self.suggestion_hint.setObjectName("hint")
+        # Wraps rather than widening the panel.
+        self.suggestion_hint.setWordWrap(True)
+        self.suggestion_hint.setMinimumWidth(40)
+        self.suggestion_hint.setToolTip(
+            "Click a suggestion, then press Enter to accept it, a label's key to accept it with that "
+            "label, or Backspace to reject it. Ctrl+Z takes either back."
+        )
+        layout.addWidget(self.suggestion_hint)
+        splitter.addWidget(card)
+        card.hide()
 
         # Stances
         card, layout, self.stance_title = _card("STANCES", splitter)
@@ -449,7 +567,7 @@ class AnnotationPanel(QWidget):
         layout.addLayout(add_row)
         layout.addStretch(1)
         splitter.addWidget(card)
-        splitter.setSizes([250, 420, 170])
+        splitter.setSizes([190, 150, 420, 170])
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 8, 8, 8)
@@ -462,6 +580,8 @@ class AnnotationPanel(QWidget):
     def set_session(self, session: AnnotationSession | None) -> None:
         self.session = session
         self.stance_id = None
+        self.suggestion_model.set_suggestions(session, SuggestionSet())
+        self._update_suggestion_title()
         self.entity_model.set_session(session)
         self.stance_model.set_session(session)
         self._fill_polarities()
@@ -471,11 +591,35 @@ class AnnotationPanel(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.entity_delegate.theme = theme
-        self.stance_delegate.theme = theme
-        self.entity_list.viewport().update()
-        self.stance_list.viewport().update()
+        for delegate in (self.entity_delegate, self.stance_delegate, self.suggestion_delegate):
+            delegate.theme = theme
+        for view in (self.entity_list, self.stance_list, self.suggestion_list):
+            view.viewport().update()
         self._style_legend()
+
+    # -- suggestions ---------------------------------------------------------------------------------
+    def set_suggestions(self, suggestions: SuggestionSet) -> None:
+        self.suggestion_model.set_suggestions(self.session, suggestions)
+        self._update_suggestion_title()
+
+    def update_suggestions(self, ids: set[str]) -> None:
+        if ids and self.session is not None:
+            self.suggestion_model.update(frozenset(ids))
+        self._update_suggestion_title()
+
+    def _update_suggestion_title(self) -> None:
+        n = self.suggestion_model.rowCount()
+        self.suggestion_title.setText(f"SUGGESTIONS  ·  {n}")
+        self.suggestion_card.setVisible(n > 0)
+
+    def select_suggestion(self, item_id: str | None) -> None:
+        row = self.suggestion_model.row_of(item_id) if item_id else None
+        if row is None:
+            self.suggestion_list.clearSelection()
+        else:
+            index = self.suggestion_model.index(row)
+            self.suggestion_list.setCurrentIndex(index)
+            self.suggestion_list.scrollTo(index)
 
     def _style_legend(self) -> None:
         for label, colour in ((self.holder_label, self.theme.holder), (self.target_label, self.theme.target)):

@@ -24,7 +24,8 @@ ORGANISATION = "annotator"
 APPLICATION = "annotator"
 NAME_KEY = "annotator/name"
 # Developer switches, not advertised: ANNOTATOR_DEMO=1 fills the first sample article with a few
-# entities and stances (for screenshots); ANNOTATOR_THEME=light|dark overrides the remembered theme.
+# entities, stances and suggestions (for screenshots); ANNOTATOR_THEME=light|dark overrides the
+# remembered theme.
 DEMO_ENV = "ANNOTATOR_DEMO"
 THEME_ENV = "ANNOTATOR_THEME"
 

@@ -1,10 +1,11 @@
 """The article: plain text, read-only but selectable with the mouse and the keyboard, with entity
-highlights, stance underlines and outlines around the selected item.
+highlights, stance underlines, dashed frames around suggestions and outlines around the selected item.
 
 Highlights are drawn by a QSyntaxHighlighter that asks a sorted span index for the spans of each
 block, so no formats are written into the document and one edit re-highlights only the blocks its
-span touches. Offsets are code points in the stored text; every conversion to Qt positions goes
-through `TextPositions`.
+span touches. Suggestions are not formats at all: they are painted over the visible lines only, so
+showing, accepting or rejecting one never re-highlights anything. Offsets are code points in the
+stored text; every conversion to Qt positions goes through `TextPositions`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from annotator.core.edits import Changes
 from annotator.core.model import Annotation
 from annotator.core.scheme import LabelScheme
 from annotator.gui.spanindex import SpanIndex
+from annotator.gui.suggestions import Row
 from annotator.gui.textpos import TextPositions
 from annotator.gui.theme import Theme, blend, mix, reading_font
 
@@ -57,6 +59,7 @@ class Outline:
     colour: QColor
     dashed: bool = False
     tag: str | None = None  # what it is ("holder", "target"): said in the tooltip, not drawn over text
+    fill: QColor | None = None
 
 
 # What makes Qt start a new block in `setPlainText` (see textpos.py): the blocks of the shown text are
@@ -91,7 +94,7 @@ def block_bounds(text: str) -> tuple[list[int], list[int]]:
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Tens of thousands of small tuples are made at once: without this, the garbage collector
     walks every object of the program several times meanwhile (a third of a second at start)."""
     was_enabled = gc.isenabled()
@@ -130,6 +133,7 @@ class SpanHighlighter(QSyntaxHighlighter):
 class ArticleView(QPlainTextEdit):
     clicked = Signal(int)  # a click without a drag on the character at this offset (-1: none)
     cycleRequested = Signal(int)  # Tab (+1) or Shift+Tab (-1): move to the next or previous entity
+    acceptRequested = Signal()  # Enter: accept the selected suggestion
 
     def __init__(self, scheme: LabelScheme, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -154,6 +158,8 @@ class ArticleView(QPlainTextEdit):
         self.stances = SpanIndex()
         self.labels: dict[str, str] = {}
         self.polarities: dict[str, str] = {}
+        self.suggestions = SpanIndex()
+        self.suggested: dict[str, Row] = {}
         self.picking = False
         self._outlines: list[Outline] = []
         self._zoom = 0
@@ -191,13 +197,15 @@ class ArticleView(QPlainTextEdit):
     # -- content -------------------------------------------------------------------------------------
     def show_document(self, text: str, annotation: Annotation) -> None:
         """Show a new article with its highlights (the highlighter paints while the text is set)."""
-        with _no_gc():
+        with no_gc():
             self.text = text
             self.positions = TextPositions(text)
             self.entities = SpanIndex((e.start, e.end, e.id) for e in annotation.entities)
             self.stances = SpanIndex((s.start, s.end, s.id) for s in annotation.stances)
             self.labels = {e.id: e.label for e in annotation.entities}
             self.polarities = {s.id: s.polarity for s in annotation.stances}
+            self.suggestions = SpanIndex()
+            self.suggested = {}
             self._outlines = []
             self._block_starts, self._block_ends = block_bounds(text)
             pieces = self._highlighter.pieces = self._all_pieces()
@@ -212,7 +220,7 @@ class ArticleView(QPlainTextEdit):
             # One edit block: the layout hears of all the new formats at once, not block by block.
             cursor = QTextCursor(doc)
             cursor.beginEditBlock()
-            with _no_gc():
+            with no_gc():
                 for number, found in pieces.items():
                     doc.findBlockByNumber(number).layout().setFormats(_format_ranges(found))
             cursor.endEditBlock()
@@ -384,6 +392,39 @@ class ArticleView(QPlainTextEdit):
             self._outlines = outlines
             self.viewport().update()
 
+    # -- suggestions ---------------------------------------------------------------------------------
+    def set_suggestions(self, rows: Iterable[Row]) -> None:
+        rows = list(rows)
+        self.suggested = {r.id: r for r in rows}
+        self.suggestions = SpanIndex((r.start, r.end, r.id) for r in rows)
+        self.viewport().update()
+
+    def update_suggestions(self, removed: Iterable[str], added: Iterable[Row]) -> None:
+        """Suggestions hidden and shown by one action: repaint only where they are."""
+        spans: list[tuple[int, int]] = []
+        for item_id in removed:
+            where = self.suggestions.remove(item_id)
+            self.suggested.pop(item_id, None)
+            if where is not None:
+                spans.append(where)
+        for row in added:
+            self.suggestions.add(row.id, row.start, row.end)
+            self.suggested[row.id] = row
+            spans.append((row.start, row.end))
+        self._repaint_spans(spans)
+
+    def _repaint_spans(self, spans: list[tuple[int, int]]) -> None:
+        if len(spans) > 40:
+            self.viewport().update()
+            return
+        for start, end in spans:
+            for rect in self.range_rects(start, end):
+                self.viewport().update(rect.toAlignedRect().adjusted(-4, -3, 4, 3))
+
+    def suggestion_at(self, offset: int) -> str | None:
+        found = self.suggestions.covering(offset)
+        return found[0][2] if found else None
+
     # -- hit testing ---------------------------------------------------------------------------------
     def offset_at(self, point: QPoint) -> int | None:
         """The code point offset of the character under a viewport point, or None."""
@@ -429,7 +470,9 @@ class ArticleView(QPlainTextEdit):
         if event.buttons() != Qt.MouseButton.NoButton:
             return
         offset = self.offset_at(event.position().toPoint())
-        on_entity = offset is not None and self.entity_at(offset) is not None
+        on_entity = offset is not None and (
+            self.entity_at(offset) is not None or self.suggestion_at(offset) is not None
+        )
         if on_entity:
             shape = Qt.CursorShape.PointingHandCursor
         elif self.picking:
@@ -445,6 +488,12 @@ class ArticleView(QPlainTextEdit):
         if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and plain:
             back = key == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             self.cycleRequested.emit(-1 if back else 1)
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.acceptRequested.emit()
             event.accept()
             return
         super().keyPressEvent(event)
@@ -467,6 +516,14 @@ class ArticleView(QPlainTextEdit):
     def _tooltip(self, offset: int) -> str:
         lines = [self.labels[i] for _, _, i in self.entities.covering(offset)]
         lines += [f"stance: {self.polarities[i]}" for _, _, i in self.stances.covering(offset)]
+        suggested = self.suggestions.covering(offset)
+        for _, _, i in suggested:
+            s = self.suggested[i].suggestion
+            lines.append(f"suggested: {s.label} (by {s.source})")
+        if suggested:
+            lines.append(
+                "Click, then: Enter accepts · a label's key accepts as that label · Backspace rejects"
+            )
         lines += [
             f"{o.tag} of the selected stance" for o in self._outlines if o.tag and o.start <= offset < o.end
         ]
@@ -511,10 +568,12 @@ class ArticleView(QPlainTextEdit):
     # -- painting ------------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if not self._outlines:
+        if not self._outlines and not len(self.suggestions):
             return
         painter = QPainter(self.viewport())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if len(self.suggestions):
+            self._paint_suggestions(painter)
         for outline in self._outlines:
             rects = self.range_rects(outline.start, outline.end)
             if not rects:
@@ -523,10 +582,53 @@ class ArticleView(QPlainTextEdit):
             if outline.dashed:
                 pen.setStyle(Qt.PenStyle.DashLine)
             painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setBrush(outline.fill if outline.fill is not None else Qt.BrushStyle.NoBrush)
             for rect in rects:
                 painter.drawRoundedRect(rect.adjusted(-2, 0, 2, 0), 4, 4)
         painter.end()
+
+    def _paint_suggestions(self, painter: QPainter) -> None:
+        """A dashed frame in the label's colour around each suggestion on the visible lines: unlike
+        an entity, a suggestion has no fill, so the two never look alike."""
+        lo, hi = self.visible_span()
+        if lo >= hi:
+            return
+        pens: dict[str, QPen] = {}
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for start, end, item_id in self.suggestions.overlapping(lo, hi):
+            label = self.suggested[item_id].suggestion.label
+            pen = pens.get(label)
+            if pen is None:
+                pen = pens[label] = QPen(self.theme.ink(self.label_colour(label)), 1.5)
+                pen.setDashPattern([3.0, 2.0])
+                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+            painter.setPen(pen)
+            for rect in self.range_rects(start, end):
+                painter.drawRoundedRect(rect.adjusted(-1.5, 0.75, 1.5, -0.75), 3, 3)
+
+    def visible_span(self) -> tuple[int, int]:
+        """The code point span of the lines in view (from the start of the first to the end of the
+        last), found without walking the blocks or lines above them."""
+        if self.positions.qt_length == 0:
+            return 0, 0
+        vp = self.viewport()
+        first = self._line_bounds(self.cursorForPosition(QPoint(0, 0)).position())
+        last = self._line_bounds(self.cursorForPosition(QPoint(vp.width(), vp.height())).position())
+        lo, hi = first[0], min(last[1], self.positions.qt_length)
+        return self.positions.from_qt(lo), self.positions.from_qt(max(lo, hi))
+
+    def _line_bounds(self, qt_pos: int) -> tuple[int, int]:
+        """Where the laid out line holding a Qt position starts and ends (its block's own bounds
+        when it has no layout yet)."""
+        block = self.document().findBlock(qt_pos)
+        bp = block.position()
+        layout = block.layout()
+        if layout is None or layout.lineCount() == 0:
+            return bp, bp + block.length()
+        line = layout.lineForTextPosition(qt_pos - bp)
+        if not line.isValid():
+            return bp, bp + block.length()
+        return bp + line.textStart(), bp + line.textStart() + line.textLength() + 1
 
     def range_rects(self, start: int, end: int) -> list[QRectF]:
         """Viewport rectangles, one per visible line, covering the code point span."""
@@ -544,9 +646,13 @@ class ArticleView(QPlainTextEdit):
                 break
             layout = block.layout()
             bp = block.position()
-            if block.isVisible() and layout is not None:
-                for i in range(layout.lineCount()):
+            if block.isVisible() and layout is not None and layout.lineCount():
+                # Start at the line where the span starts: a long block has thousands of lines.
+                first_line = layout.lineForTextPosition(max(qs - bp, 0)).lineNumber()
+                for i in range(max(first_line, 0), layout.lineCount()):
                     line = layout.lineAt(i)
+                    if bp + line.textStart() >= qe:
+                        break
                     ls = bp + line.textStart()
                     lo, hi = max(qs, ls), min(qe, ls + line.textLength())
                     if lo >= hi:

@@ -1,7 +1,9 @@
-"""A demo state for screenshots and trying the app: the sample articles, the first one annotated.
+"""A demo state for screenshots and trying the app: the sample articles, the first one annotated,
+with a few suggestions waiting in it.
 
 Used by the hidden ANNOTATOR_DEMO=1 switch of `annotator gui`. Every change goes through the same
 edits as a user's, and nothing is added when the annotator has already worked on the article.
+Suggestions are stored as a suggester would store them (storing them again adds nothing).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import re
 
 from annotator.core.edits import AddEntity, AddStance, Batch, Edit, SetDocumentStance, SetStatus
 from annotator.core.model import EntityRef, EntitySpan, Stance, Status, TopicRef
+from annotator.nlp.suggest import Suggestion
 from annotator.store.project import Project
+from annotator.store.suggestions import store_suggestions
 
 ENTITIES = [
     ("Port Alder Business Alliance", "ORG"),
@@ -51,6 +55,19 @@ STANCES = [
 ]
 
 
+SUGGESTIONS = [
+    # text, label, source, which occurrence (1: the first)
+    ("Anna Keller", "PERSON", "news-patterns.jsonl", 1),
+    ("two years", "DATE", "project model", 1),
+    ("Councillor Graham Pike", "PERSON", "project model", 1),
+    ("four years", "DATE", "project model", 1),
+    ("Halvorsen Partners", "ORG", "news-patterns.jsonl", 1),
+    ("Ingrid Dahl", "PERSON", "news-patterns.jsonl", 1),
+    ("1931", "DATE", "project model", 1),
+    ("Harbour Bridge", "LOC", "news-patterns.jsonl", 3),
+]
+
+
 def _find_all(text: str, needle: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", text)]
 
@@ -65,6 +82,7 @@ def seed_demo(project: Project, annotator: str) -> None:
         return
     first = summaries[0]
     session = project.open_session(first.id, annotator)
+    _suggest(project, first.id, session.document.text)
     if session.annotation.version:
         return
     text = session.document.text
@@ -112,3 +130,14 @@ def seed_demo(project: Project, annotator: str) -> None:
         other = project.open_session(summaries[4].id, annotator)
         if not other.annotation.version:
             other.apply(SetStatus(status=Status.SKIPPED))
+
+
+def _suggest(project: Project, doc_id: str, text: str) -> None:
+    found = []
+    for needle, label, source, occurrence in SUGGESTIONS:
+        spans = _find_all(text, needle)
+        if len(spans) >= occurrence:
+            start, end = spans[occurrence - 1]
+            found.append(Suggestion(start, end, label, source))
+    if found:
+        store_suggestions(project, doc_id, found)

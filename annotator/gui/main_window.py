@@ -2,16 +2,22 @@
 
 Gestures become edits, applied through the session (`apply`), which saves each one before it
 returns; the `Changes` it returns are handed to the views, which redraw only what they name.
+
+Suggestions are not annotations: accepting one is an `AddEntity` edit like any other, rejecting one
+is saved by the suggestions store. Undo takes back the latest action of either kind (`UndoLog`).
+Suggesting and training run in workers; the GUI thread never loads a model.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,15 +48,36 @@ from annotator.core.edits import (
 from annotator.core.errors import AnnotatorError, ConflictError, RuleError
 from annotator.core.model import Annotation, EntityRef, EntitySpan, Stance, Status, Token, target_key
 from annotator.core.session import AnnotationSession
-from annotator.gui.annotation_panel import AnnotationPanel
-from annotator.gui.article_view import ArticleView, Outline
-from annotator.gui.dialogs import ExportDialog, ImportReportDialog, ShortcutSheet, show_message
+from annotator.gui.annotation_panel import AnnotationPanel, excerpt
+from annotator.gui.article_view import ArticleView, Outline, no_gc
+from annotator.gui.dialogs import (
+    ExportDialog,
+    ImportReportDialog,
+    ShortcutSheet,
+    SuggestDialog,
+    TrainResultDialog,
+    show_message,
+)
 from annotator.gui.document_list import DocumentList
 from annotator.gui.label_bar import LabelBar
+from annotator.gui.suggestions import CORE, RejectStep, SuggestionSet, UndoLog, suggestion_id
 from annotator.gui.theme import DARK, LIGHT, Theme, apply_theme, theme_for
-from annotator.gui.workers import Job, export_work, import_work, seed_work, tokens_work
+from annotator.gui.workers import (
+    LOADING,
+    Job,
+    export_work,
+    import_work,
+    seed_work,
+    suggest_sources_work,
+    suggest_work,
+    suggestions_work,
+    tokens_work,
+    train_work,
+)
+from annotator.nlp.suggest import accept_all_edit, accept_edit
 from annotator.nlp.tokens import snap
 from annotator.store.project import ImportReport, Project
+from annotator.store.suggestions import reject, suggestions_for, unreject
 
 SESSION_CACHE = 12  # articles whose undo history (and tokens) are kept while moving around the list
 # Longer articles have their tokens read in a worker: decoding the tokens of a 2 MB article takes
@@ -96,7 +123,13 @@ class MainWindow(QMainWindow):
         self.tokens: list[Token] | None = None
         self._sessions: OrderedDict[str, AnnotationSession] = OrderedDict()
         self._tokens: dict[str, list[Token]] = {}
-        self.selected: tuple[str, str] | None = None  # ("entity" | "stance", id)
+        # Kept with each cached session: the article's suggestions and the order of its actions.
+        self._suggestion_sets: dict[str, SuggestionSet] = {}
+        self._logs: dict[str, UndoLog] = {}
+        self.suggestions = SuggestionSet()
+        self.log = UndoLog()
+        self.train_epochs: int | None = None  # None: the trainer's own default
+        self.selected: tuple[str, str] | None = None  # ("entity" | "stance" | "suggestion", id)
         self.pick: str | None = None  # "holder" | "target" while picking in the text
         self.jobs: list[Job] = []
         self.progress_dialog: QProgressDialog | None = None
@@ -212,6 +245,10 @@ class MainWindow(QMainWindow):
         self.act_done_next = a("&Done, next", self.done_next, ["Ctrl+Return", "Ctrl+Enter"])
         self.act_skip = a("&Skip, next", self.skip_next, ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"])
         self.act_reload = a("&Reload article", self.reload, "F5")
+        self.act_suggest = a("Su&ggest entities…", self.suggest)
+        self.act_learn = a("&Learn from my annotations", self.learn)
+        self.act_accept_all = a("&Accept all suggestions", self.accept_all, "Ctrl+Shift+A")
+        self.act_reject_all = a("Re&ject all suggestions", self.reject_all, "Ctrl+Shift+Backspace")
         self.act_filter = a("&Filter articles", self.focus_filter, "Ctrl+F")
         self.act_zoom_in = a("Zoom &in", lambda: self.zoom(1), ["Ctrl++", "Ctrl+="])
         self.act_zoom_out = a("Zoom &out", lambda: self.zoom(-1), ["Ctrl+-"])
@@ -224,6 +261,12 @@ class MainWindow(QMainWindow):
         self.act_cycle.setShortcuts([QKeySequence("Tab"), QKeySequence("Shift+Tab")])
         self.act_select_text = QAction("Select text (then a label or polarity key)", self)
         self.act_select_text.setShortcuts([QKeySequence("Shift+Right"), QKeySequence("Ctrl+Shift+Right")])
+        # Also for the sheet: Enter is handled by the article and the suggestion list, Backspace and
+        # Delete by "Delete highlight", which rejects a selected suggestion.
+        self.act_accept_one = QAction("Accept the selected suggestion (a label's key: with that label)", self)
+        self.act_accept_one.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        self.act_reject_one = QAction("Reject the selected suggestion", self)
+        self.act_reject_one.setShortcuts([QKeySequence("Backspace"), QKeySequence("Delete")])
 
         menus: list[tuple[str, list[QAction | None]]] = [  # None: a separator
             ("&File", [self.act_import_files, self.act_import_folder, self.act_export, None, self.act_quit]),
@@ -251,6 +294,11 @@ class MainWindow(QMainWindow):
                     self.act_done_next,
                     self.act_skip,
                     None,
+                    self.act_suggest,
+                    self.act_accept_all,
+                    self.act_reject_all,
+                    self.act_learn,
+                    None,
                     self.act_filter,
                     self.act_reload,
                 ],
@@ -271,6 +319,7 @@ class MainWindow(QMainWindow):
                 self.labels_menu = menu
         # The shortcut sheet also lists the keys the article handles itself.
         self.menus["Edit"] += [self.act_cycle, self.act_select_text]
+        self.menus["Article"] += [self.act_accept_one, self.act_reject_one]
         self.label_actions: dict[str, QAction] = {}
         self.polarity_actions: dict[str, QAction] = {}
         self._build_label_actions()
@@ -304,6 +353,7 @@ class MainWindow(QMainWindow):
         self.doc_list.documentChosen.connect(self.open_document)
         self.view.clicked.connect(self.text_clicked)
         self.view.cycleRequested.connect(self.cycle)
+        self.view.acceptRequested.connect(self.accept_selected)
         self.label_bar.labelChosen.connect(self.label_key)
         self.label_bar.polarityChosen.connect(self.polarity_key)
         self.panel.entitySelected.connect(lambda i: self.select(("entity", i), reveal=True))
@@ -314,6 +364,10 @@ class MainWindow(QMainWindow):
         self.panel.pickRequested.connect(self.start_pick)
         self.panel.removeRequested.connect(self.delete_selected)
         self.panel.docStanceChosen.connect(self._panel_doc_stance)
+        self.panel.suggestionSelected.connect(lambda i: self.select(("suggestion", i), reveal=True))
+        self.panel.suggestionAccepted.connect(self.accept_suggestion)
+        self.panel.acceptAllRequested.connect(self.accept_all)
+        self.panel.rejectAllRequested.connect(self.reject_all)
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -344,6 +398,8 @@ class MainWindow(QMainWindow):
         self.meta_label.setText("Import articles with File → Import files… (Ctrl+I) or Import folder…")
         self.view.show_document("", _empty_annotation(self.annotator))
         self.panel.set_session(None)
+        self.suggestions = SuggestionSet()
+        self.log = UndoLog()
         self.status_position.setText("No articles")
 
     # -- documents -----------------------------------------------------------------------------------
@@ -357,6 +413,8 @@ class MainWindow(QMainWindow):
         while len(self._sessions) > SESSION_CACHE:
             dropped, _ = self._sessions.popitem(last=False)
             self._tokens.pop(dropped, None)
+            self._suggestion_sets.pop(dropped, None)
+            self._logs.pop(dropped, None)
         self.session = session
         doc = session.document
         meta = doc.meta
@@ -380,6 +438,16 @@ class MainWindow(QMainWindow):
         self.view.show_document(doc.text, session.annotation)
         self.view.set_outlines([])
         self.panel.set_session(session)
+        self.log = self._logs.setdefault(doc_id, UndoLog())
+        suggestions = self._suggestion_sets.get(doc_id)
+        if suggestions is None:
+            suggestions = self._suggestion_sets[doc_id] = SuggestionSet((), session.annotation)
+            if len(doc.text) <= LOAD_TOKENS_HERE:
+                with no_gc():  # thousands of small objects at once (see article_view)
+                    suggestions.reset(self._stored_suggestions(doc_id))
+            else:  # a long article may have thousands: they are read meanwhile
+                self._load_suggestions(doc_id)
+        self._show_suggestions(suggestions)
         self.doc_list.set_current(doc_id)
         self.project.set_setting(f"last_document:{self.annotator}", doc_id)
         row = self.doc_list.model.row_of(doc_id)
@@ -451,6 +519,8 @@ class MainWindow(QMainWindow):
         if doc_id is None:
             return
         self._sessions.pop(doc_id, None)
+        self._suggestion_sets.pop(doc_id, None)
+        self._logs.pop(doc_id, None)
         self.open_document(doc_id)
         self.doc_list.model.set_status(doc_id, self.session.annotation.status)  # type: ignore[union-attr]
         self.status_saved.setText(SAVED)
@@ -467,6 +537,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self._edit_failed(exc)
             return None
+        self.log.record(CORE)
         self._changed(changes)
         return changes
 
@@ -477,18 +548,35 @@ class MainWindow(QMainWindow):
         self._history("redo")
 
     def _history(self, which: str) -> None:
+        """Undo or redo the latest action: an edit (the session's history) or a rejection."""
         if self.session is None:
             return
         self.end_pick()
-        try:
-            changes = self.session.undo() if which == "undo" else self.session.redo()
-        except Exception as exc:
-            self._edit_failed(exc)
-            return
-        if changes is None:
+        step = self.log.peek(which)
+        if step is None:
             self.statusBar().showMessage(f"Nothing to {which}.", 3000)
             return
-        self._changed(changes)
+        if isinstance(step, RejectStep):
+            try:
+                self._take_back_rejection(step) if which == "undo" else self._reject_again(step)
+            except Exception as exc:
+                self._edit_failed(exc)
+                return
+            self.log.moved(which)
+            self._update_actions()
+        else:
+            try:
+                changes = self.session.undo() if which == "undo" else self.session.redo()
+            except Exception as exc:
+                self._edit_failed(exc)
+                return
+            if changes is None:  # older than the session's history keeps
+                self.log.drop(which)
+                self._update_actions()
+                self.statusBar().showMessage(f"Nothing to {which}.", 3000)
+                return
+            self.log.moved(which)
+            self._changed(changes)
         self.statusBar().showMessage("Undone." if which == "undo" else "Redone.", 2000)
 
     def _edit_failed(self, exc: BaseException) -> None:
@@ -512,12 +600,14 @@ class MainWindow(QMainWindow):
         ann = session.annotation
         self.view.apply_changes(changes, ann)
         self.panel.apply_changes(changes)
+        if changes.entities:
+            hidden, shown = self.suggestions.entities_changed(changes.entities, ann)
+            if hidden or shown:
+                self._suggestions_changed(hidden, shown)
         if changes.status:
             self.doc_list.model.set_status(session.document.id, ann.status)
         if self.selected is not None:
-            kind, item_id = self.selected
-            gone = (ann.entity(item_id) if kind == "entity" else ann.stance(item_id)) is None
-            if gone:
+            if self._selected_item() is None:
                 self.select(None)
             else:
                 self._update_outlines()
@@ -525,9 +615,21 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        s = self.session
-        self.act_undo.setEnabled(bool(s and s.can_undo))
-        self.act_redo.setEnabled(bool(s and s.can_redo))
+        has = self.session is not None
+        self.act_undo.setEnabled(has and self.log.can_undo)
+        self.act_redo.setEnabled(has and self.log.can_redo)
+
+    def _selected_item(self) -> Any:
+        """The selected entity, stance or suggestion, or None when it is gone."""
+        if self.selected is None or self.session is None:
+            return None
+        kind, item_id = self.selected
+        ann = self.session.annotation
+        if kind == "entity":
+            return ann.entity(item_id)
+        if kind == "stance":
+            return ann.stance(item_id)
+        return self.suggestions.get(item_id)
 
     # -- gestures ------------------------------------------------------------------------------------
     def set_snapping(self, on: bool) -> None:
@@ -565,6 +667,9 @@ class MainWindow(QMainWindow):
             return
         if self.selected and self.selected[0] == "entity":
             self._relabel(self.selected[1], label)
+            return
+        if self.selected and self.selected[0] == "suggestion":
+            self.accept_suggestion(self.selected[1], label)
             return
         self.statusBar().showMessage(f"Select some text first, then press {label}'s key.", 4000)
 
@@ -604,6 +709,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Click a highlight first to select it.", 3000)
             return
         kind, item_id = self.selected
+        if kind == "suggestion":
+            if self.reject_suggestions([item_id]):
+                self.statusBar().showMessage("Suggestion rejected. Ctrl+Z brings it back.", 4000)
+            return
         edit: Edit = RemoveEntity(entity_id=item_id) if kind == "entity" else RemoveStance(stance_id=item_id)
         self.apply(edit)
 
@@ -611,6 +720,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         entity_id = self.view.entity_at(offset) if offset >= 0 else None
+        suggested = self.view.suggestion_at(offset) if offset >= 0 else None
         if self.pick is not None:
             if entity_id is None:
                 self.statusBar().showMessage(
@@ -619,6 +729,10 @@ class MainWindow(QMainWindow):
                 return
             self._set_ref(self.pick, EntityRef(entity_id=entity_id))
             return
+        # Where a suggestion and an entity overlap, a second click goes to the suggestion.
+        if suggested is not None and (entity_id is None or self.selected == ("entity", entity_id)):
+            self.select(("suggestion", suggested))
+            return
         if entity_id is not None:
             self.select(("entity", entity_id))
             return
@@ -626,17 +740,24 @@ class MainWindow(QMainWindow):
         self.select(("stance", stance_id) if stance_id else None)
 
     def cycle(self, step: int) -> None:
+        """Tab: the next entity or suggestion in the text (Shift+Tab: the previous one)."""
         if self.session is None:
             return
-        index = self.view.entities
-        if self.selected and self.selected[0] == "entity" and self.selected[1] in index:
-            here = index.get(self.selected[1])[0]  # type: ignore[index]
-        else:
+        indexes = {"entity": self.view.entities, "suggestion": self.view.suggestions}
+        here: int | None = None
+        if self.selected and self.selected[0] in indexes:
+            where = indexes[self.selected[0]].get(self.selected[1])
+            here = where[0] if where is not None else None
+        if here is None:
             here = self.view.caret() - (1 if step > 0 else 0)
-        item = index.after(here) if step > 0 else index.before(here)
-        if item is None:
-            return
-        self.select(("entity", item[2]), reveal=True)
+        found = []
+        for kind, index in indexes.items():
+            item = index.after(here) if step > 0 else index.before(here)
+            if item is not None:
+                found.append((item[0] if step > 0 else -item[0], kind, item[2]))
+        if found:
+            _, kind, item_id = min(found)
+            self.select((kind, item_id), reveal=True)
 
     def select(self, item: tuple[str, str] | None, *, reveal: bool = False) -> None:
         self.selected = item
@@ -645,10 +766,10 @@ class MainWindow(QMainWindow):
         kind = item[0] if item else None
         self.panel.select_entity(item[1] if kind == "entity" else None)  # type: ignore[index]
         self.panel.select_stance(item[1] if kind == "stance" else None)  # type: ignore[index]
+        self.panel.select_suggestion(item[1] if kind == "suggestion" else None)  # type: ignore[index]
         self._update_outlines()
         if reveal and item is not None and self.session is not None:
-            ann = self.session.annotation
-            span = ann.entity(item[1]) if kind == "entity" else ann.stance(item[1])
+            span = self._selected_item()
             if span is not None:
                 self.view.reveal(span.start)
                 self.view.setFocus()
@@ -659,7 +780,16 @@ class MainWindow(QMainWindow):
             ann = self.session.annotation
             kind, item_id = self.selected
             t = self.theme
-            if kind == "entity":
+            if kind == "suggestion":
+                suggestion = self.suggestions.get(item_id)
+                if suggestion is not None:
+                    colour = self.view.label_colour(suggestion.label)
+                    fill = QColor(colour)
+                    fill.setAlphaF(0.16 if t.dark else 0.12)
+                    outlines.append(
+                        Outline(suggestion.start, suggestion.end, t.ink(colour), dashed=True, fill=fill)
+                    )
+            elif kind == "entity":
                 entity = ann.entity(item_id)
                 if entity is not None:
                     colour = t.ink(self.view.label_colour(entity.label))
@@ -680,6 +810,170 @@ class MainWindow(QMainWindow):
                                     Outline(entity.start, entity.end, QColor(colour_name), tag=tag)
                                 )
         self.view.set_outlines(outlines)
+
+    # -- suggestions ---------------------------------------------------------------------------------
+    def _stored_suggestions(self, doc_id: str) -> list[Any]:
+        """The article's stored suggestions that this annotator has not rejected (whether an entity
+        covers them is followed in memory, edit by edit)."""
+        try:
+            return suggestions_for(
+                self.project, doc_id, self.annotator, annotation=_empty_annotation(self.annotator)
+            )
+        except Exception as exc:  # the article itself still opens
+            self.statusBar().showMessage(f"Could not read the suggestions: {exc}", 8000)
+            return []
+
+    def _show_suggestions(self, suggestions: SuggestionSet) -> None:
+        self.suggestions = suggestions
+        with no_gc():
+            self.view.set_suggestions(suggestions.rows())
+            self.panel.set_suggestions(suggestions)
+
+    def _load_suggestions(self, doc_id: str) -> Job:
+        """Read an article's suggestions in a worker; they are shown when they come."""
+        work = suggestions_work(project_location(self.project), doc_id, self.annotator)
+        job = Job(work, f"suggestions:{doc_id}", self)
+
+        def done(found: list[Any]) -> None:
+            suggestions = self._suggestion_sets.get(doc_id)
+            if suggestions is None:  # the article has left the cache meanwhile
+                return
+            with no_gc():
+                hidden, shown = suggestions.reset(found)
+            if suggestions is self.suggestions and (hidden or shown):
+                self._suggestions_changed(hidden, shown)
+
+        job.succeeded.connect(done)
+        job.failed.connect(
+            lambda exc: self.statusBar().showMessage(f"Could not read the suggestions: {exc}", 8000)
+        )
+        self._run(job)
+        return job
+
+    def _suggestions_changed(self, hidden: set[str], shown: set[str]) -> None:
+        if len(hidden) + len(shown) > 200:  # cheaper all at once
+            self._show_suggestions(self.suggestions)
+        else:
+            rows = [r for r in map(self.suggestions.row, shown) if r is not None]
+            self.view.update_suggestions(hidden, rows)
+            self.panel.update_suggestions(hidden | shown)
+        if self.selected and self.selected[0] == "suggestion":
+            if self.selected[1] in hidden:
+                self.select(None)
+            else:
+                self.panel.select_suggestion(self.selected[1])
+
+    def refresh_suggestions(self) -> None:
+        """Read the current article's suggestions again (after a run stored new ones); the other
+        articles' are read when they are opened."""
+        doc_id = self.current_id()
+        self._suggestion_sets = {k: v for k, v in self._suggestion_sets.items() if k == doc_id}
+        if doc_id is None:
+            return
+        self._suggestion_sets[doc_id] = self.suggestions
+        if self.session is not None and len(self.session.document.text) > LOAD_TOKENS_HERE:
+            self._load_suggestions(doc_id)
+            return
+        with no_gc():
+            hidden, shown = self.suggestions.reset(self._stored_suggestions(doc_id))
+        if hidden or shown:
+            self._suggestions_changed(hidden, shown)
+
+    def accept_selected(self) -> None:
+        """Enter in the article: accept the selected suggestion."""
+        if self.selected and self.selected[0] == "suggestion":
+            self.accept_suggestion(self.selected[1])
+
+    def accept_suggestion(self, item_id: str, label: str | None = None) -> bool:
+        """Make a suggestion an entity (with `label` instead of its own, when given), its source
+        recorded; one undo step. The new entity is selected, so a label key relabels it."""
+        suggestion = self.suggestions.get(item_id)
+        if suggestion is None or self.session is None:
+            return False
+        if label is not None and label != suggestion.label:
+            suggestion = replace(suggestion, label=label)
+        edit = accept_edit(suggestion)
+        if self.apply(edit) is None:
+            return False
+        self.select(("entity", edit.entity.id))
+        text = excerpt(self.session.document.text[suggestion.start : suggestion.end], 40)
+        self.statusBar().showMessage(f"Accepted “{text}” as {suggestion.label}.", 3000)
+        return True
+
+    def accept_all(self) -> None:
+        if self.session is None:
+            return
+        shown = self.suggestions.shown()
+        if not shown:
+            self.statusBar().showMessage("No suggestions in this article.", 4000)
+            return
+        edit = accept_all_edit(shown, self.session.annotation, self.scheme)
+        if edit is None:
+            self.statusBar().showMessage(
+                "None of the suggestions can be accepted: each overlaps an entity.", 6000
+            )
+            return
+        if self.apply(edit) is None:
+            return
+        message = f"Accepted {len(edit.edits)} suggestions. Ctrl+Z takes them back."
+        if len(self.suggestions):
+            message += f" {len(self.suggestions)} overlap an entity and are still waiting."
+        self.statusBar().showMessage(message, 8000)
+
+    def reject_all(self) -> None:
+        if self.session is None:
+            return
+        ids = [r.id for r in self.suggestions.rows()]
+        if not ids:
+            self.statusBar().showMessage("No suggestions in this article.", 4000)
+            return
+        n = self.reject_suggestions(ids)
+        if n:
+            self.statusBar().showMessage(f"Rejected {n} suggestions. Ctrl+Z brings them back.", 6000)
+
+    def reject_suggestions(self, ids: list[str]) -> int:
+        """Reject suggestions of the current article (one undo step); how many were rejected."""
+        if self.session is None:
+            return 0
+        doc_id = self.session.document.id
+        done = []
+        failure: Exception | None = None
+        for item_id in ids:
+            suggestion = self.suggestions.get(item_id)
+            if suggestion is None:
+                continue
+            try:
+                reject(self.project, doc_id, self.annotator, suggestion)
+            except Exception as exc:
+                failure = exc
+                break
+            done.append(suggestion)
+        if done:
+            self.log.record(RejectStep(tuple(done)))
+            hidden = self.suggestions.remove(suggestion_id(s) for s in done)
+            self._suggestions_changed(hidden, set())
+            self._update_actions()
+        if failure is not None:
+            self._edit_failed(failure)
+        return len(done)
+
+    def _take_back_rejection(self, step: RejectStep) -> None:
+        assert self.session is not None
+        doc_id = self.session.document.id
+        for key in step.keys:
+            unreject(self.project, doc_id, self.annotator, key)
+        shown = self.suggestions.add(step.suggestions)
+        self._suggestions_changed(set(), shown)
+        if len(shown) == 1:
+            self.select(("suggestion", next(iter(shown))), reveal=True)
+
+    def _reject_again(self, step: RejectStep) -> None:
+        assert self.session is not None
+        doc_id = self.session.document.id
+        for key in step.keys:
+            reject(self.project, doc_id, self.annotator, key)
+        hidden = self.suggestions.remove(suggestion_id(k) for k in step.keys)
+        self._suggestions_changed(hidden, set())
 
     # -- stances: holder, target, picking ------------------------------------------------------------
     def start_pick(self, kind: str) -> None:
@@ -849,6 +1143,7 @@ class MainWindow(QMainWindow):
             self._build_label_actions()
             for session in self._sessions.values():
                 session.scheme = scheme
+            self.refresh_suggestions()  # suggestions of labels the scheme had dropped come back
         current = self.current_id()
         self.doc_list.model.reset(self.project.summaries(self.annotator))
         for doc_id, session in self._sessions.items():
@@ -909,11 +1204,153 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {report.records} records to {report.path}.", 10000)
         self.dialogs["export_done"] = show_message(self, "Export finished", text, error=False)
 
+    # -- suggesting and learning (in workers) ---------------------------------------------------------
+    def _running(self, name: str) -> Job | None:
+        return next((job for job in self.jobs if job.name == name), None)
+
+    def suggest(self) -> SuggestDialog:
+        """Ask where suggestions come from; what is installed is looked up in a worker meanwhile."""
+        remembered = {
+            key: self.settings.value(f"suggest/{key}") for key in ("source", "pipeline", "patterns")
+        }
+        remembered["only_unstarted"] = _bool(self.settings.value("suggest/only_unstarted", False))
+        dialog = SuggestDialog(remembered, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        job = Job(suggest_sources_work(project_location(self.project)), "suggest-sources", self)
+        job.succeeded.connect(dialog.sources_found)
+        job.failed.connect(dialog.sources_unknown)
+        self._run(job)
+        dialog.accepted.connect(lambda: self._suggest_chosen(dialog))
+        dialog.open()
+        self.dialogs["suggest"] = dialog
+        return dialog
+
+    def _suggest_chosen(self, dialog: SuggestDialog) -> None:
+        choice = dialog.choice()
+        self.settings.setValue("suggest/source", dialog.source)
+        if choice["model"]:
+            self.settings.setValue("suggest/pipeline", choice["model"])
+        self.settings.setValue("suggest/patterns", str(choice["patterns"] or ""))
+        self.settings.setValue("suggest/only_unstarted", choice["only_unstarted"])
+        self.start_suggest(**choice)
+
+    def start_suggest(
+        self,
+        *,
+        model: str | None = None,
+        project_model: bool = False,
+        patterns: Path | None = None,
+        only_unstarted: bool = False,
+    ) -> Job:
+        """Store suggestions for the project's articles, in a worker (which also loads the model)."""
+        running = self._running("suggest")
+        if running is not None:
+            self.statusBar().showMessage("Suggestions are already being prepared.", 4000)
+            return running
+        work = suggest_work(
+            project_location(self.project),
+            model=model,
+            project_model=project_model,
+            patterns=patterns,
+            only_unstarted=only_unstarted,
+            annotator=self.annotator,
+        )
+        job = Job(work, "suggest", self)
+
+        def describe(done: int, total: int) -> str:
+            if total == LOADING:
+                return "Loading the model…"
+            if total > 0:
+                return f"Suggesting entities… {done} of {total} articles"
+            return "Suggesting entities…"
+
+        self._progress(job, "Suggesting entities…", unit="articles", describe=describe)
+        job.succeeded.connect(self._suggest_done)
+        job.failed.connect(
+            lambda exc: self._job_failed("Suggesting failed", exc, "No annotation was changed.")
+        )
+        job.cancelled.connect(self._suggest_stopped)
+        self._run(job)
+        return job
+
+    def _suggest_done(self, result: tuple[str, Any]) -> None:
+        name, report = result
+        self.refresh_suggestions()
+        found = sum(report.by_label.values())
+        message = (
+            f"Suggested {found} entities in {report.documents} articles with {name}; "
+            f"{len(self.suggestions)} waiting in this one."
+        )
+        self.statusBar().showMessage(message, 10000)
+        notes = list(report.warnings)
+        if report.dropped:
+            dropped = ", ".join(f"{label} {n}" for label, n in report.dropped.most_common())
+            notes.append(f"Left out, as the scheme has no such label: {dropped}.")
+        if found == 0:
+            notes.insert(0, "Nothing was suggested.")
+        if notes:
+            self.dialogs["suggest_done"] = show_message(
+                self, "Suggestions", message + "\n\n" + "\n".join(notes), error=False
+            )
+
+    def _suggest_stopped(self) -> None:
+        self.refresh_suggestions()
+        self.statusBar().showMessage(
+            "Suggesting stopped; what was stored for the articles done so far is kept.", 8000
+        )
+
+    def learn(self) -> Job:
+        """Train the project's model on the finished articles, in a worker; show its scores."""
+        running = self._running("train")
+        if running is not None:
+            self.statusBar().showMessage("The project's model is already learning.", 4000)
+            return running
+        fallback = None
+        if self.project.file is None:  # a database server: keep the model with this user's data
+            base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+            name = "".join(c if c.isalnum() else "-" for c in self.project.engine.url.render_as_string())
+            fallback = Path(base) / "models" / name.strip("-")
+        job = Job(
+            train_work(project_location(self.project), fallback, n_iter=self.train_epochs), "train", self
+        )
+
+        def describe(done: int, total: int) -> str:
+            if total == LOADING or total <= 0:
+                return "Reading the finished articles…"
+            return f"Learning from the finished articles… {done} of {total} examples"
+
+        self._progress(job, "Learning from the finished articles…", unit="examples", describe=describe)
+        job.succeeded.connect(self._learn_done)
+        job.failed.connect(
+            lambda exc: self._job_failed("Learning failed", exc, "The project's model was not changed.")
+        )
+        job.cancelled.connect(
+            lambda: self.statusBar().showMessage(
+                "Learning cancelled: the project's model was not changed.", 8000
+            )
+        )
+        self._run(job)
+        return job
+
+    def _learn_done(self, result: Any) -> None:
+        dialog = TrainResultDialog(result, self)
+        dialog.suggestRequested.connect(
+            lambda: self.start_suggest(
+                project_model=True,
+                only_unstarted=_bool(self.settings.value("suggest/only_unstarted", False)),
+            )
+        )
+        dialog.open()
+        self.dialogs["train"] = dialog
+        self.statusBar().showMessage("The project's model is ready.", 8000)
+
     def _job_failed(self, title: str, exc: BaseException, consequence: str) -> None:
         text = str(exc) if isinstance(exc, AnnotatorError | OSError) else f"{type(exc).__name__}: {exc}"
         self.dialogs["error"] = show_message(self, title, f"{text}\n\n{consequence}")
 
-    def _progress(self, job: Job, title: str, unit: str) -> QProgressDialog:
+    def _progress(
+        self, job: Job, title: str, unit: str, describe: Callable[[int, int], str] | None = None
+    ) -> QProgressDialog:
         dialog = QProgressDialog(title, "Cancel", 0, 0, self)
         dialog.setWindowTitle(title.rstrip("…"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -926,9 +1363,12 @@ class MainWindow(QMainWindow):
             if total > 0:
                 dialog.setMaximum(total)
                 dialog.setValue(min(done, total))
-                dialog.setLabelText(f"{title} {done} of {total} {unit}")
+                dialog.setLabelText(
+                    describe(done, total) if describe else f"{title} {done} of {total} {unit}"
+                )
             else:
-                dialog.setLabelText(f"{title} {done} {unit}")
+                dialog.setMaximum(0)
+                dialog.setLabelText(describe(done, total) if describe else f"{title} {done} {unit}")
 
         job.progressed.connect(progressed)
         job.finished.connect(dialog.close)

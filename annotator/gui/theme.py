@@ -208,6 +208,7 @@ QPushButton {{
 QPushButton:hover {{ border-color: {t.accent}; }}
 QPushButton:disabled {{ color: {t.muted}; }}
 QPushButton#primary {{ background: {t.accent}; color: {t.accent_text}; border: none; }}
+QPushButton#small {{ padding: 1px 8px; border-radius: 5px; }}
 QProgressBar {{
     background: {t.border}; border: none; border-radius: 4px; height: 8px; text-align: center;
     color: transparent;

@@ -1,4 +1,4 @@
-"""Slow work off the GUI thread: imports, exports, tokenizing.
+"""Slow work off the GUI thread: imports, exports, tokenizing, suggesting entities, training.
 
 A `Job` runs a function in a QThread and reports through signals, which Qt delivers on the GUI
 thread. The function never touches a widget and opens its own project connection. It gets a
@@ -171,3 +171,126 @@ def tokens_work(location: str, doc_id: str, text: str, language: str) -> Callabl
         return tokens
 
     return work
+
+
+def suggestions_work(location: str, doc_id: str, annotator: str) -> Callable[[Progress], Any]:
+    """The article's stored suggestions that the annotator has not rejected."""
+
+    def work(progress: Progress) -> Any:
+        from annotator.core.model import Annotation
+        from annotator.store.project import Project
+        from annotator.store.suggestions import suggestions_for
+
+        project = Project.open(location, create=False)
+        try:
+            # No entities passed: the window follows which ones an entity covers, edit by edit.
+            return suggestions_for(
+                project, doc_id, annotator, annotation=Annotation(document_id=doc_id, annotator=annotator)
+            )
+        finally:
+            project.close()
+
+    return work
+
+
+def suggest_sources_work(location: str) -> Callable[[Progress], Any]:
+    """What can suggest: the installed spaCy pipelines and the project's model (listing the
+    pipelines imports spaCy, which takes most of a second)."""
+
+    def work(progress: Progress) -> Any:
+        from annotator.nlp.suggest import installed_pipelines
+        from annotator.operations import project_model_path
+        from annotator.store.project import Project
+
+        project = Project.open(location, create=False)
+        try:
+            model = project_model_path(project)
+        finally:
+            project.close()
+        try:
+            installed = installed_pipelines()
+        except Exception:  # a broken spaCy install: no pipelines, patterns still work
+            installed = []
+        return SuggestSources(installed, model if model is not None and model.exists() else None)
+
+    return work
+
+
+class SuggestSources:
+    def __init__(self, pipelines: list[str], project_model: Path | None) -> None:
+        self.pipelines = pipelines
+        self.project_model = project_model
+
+
+LOADING = -2  # `progressed` total while the model loads, before any article is done
+
+
+def suggest_work(
+    location: str,
+    *,
+    model: str | None = None,
+    project_model: bool = False,
+    patterns: Path | None = None,
+    only_unstarted: bool = False,
+    annotator: str | None = None,
+) -> Callable[[Progress], Any]:
+    """Load the suggester (a pipeline, the project's model, a pattern file) and store its
+    suggestions for the project's articles; returns (the suggester's name, SuggestReport)."""
+
+    def work(progress: Progress) -> Any:
+        from annotator.operations import build_suggester, suggest_project
+        from annotator.store.project import Project
+
+        project = Project.open(location, create=False)
+        try:
+            progress(0, LOADING)
+            suggester = build_suggester(project, model=model, project_model=project_model, patterns=patterns)
+            progress(0, None)
+            report = suggest_project(
+                project,
+                suggester,
+                only_unstarted=only_unstarted,
+                annotator=annotator if only_unstarted else None,
+                progress=progress,
+            )
+            return suggester.name, report
+        finally:
+            project.close()
+
+    return work
+
+
+def train_work(
+    location: str, fallback: Path | None, *, n_iter: int | None = None
+) -> Callable[[Progress], Any]:
+    """Train the project's model on the articles marked done, into the folder it already has, else
+    `model` beside the project file, else `fallback`; returns the TrainResult."""
+
+    def work(progress: Progress) -> Any:
+        from annotator.operations import project_model_path, train_project_model
+        from annotator.store.project import Project
+
+        project = Project.open(location, create=False)
+        try:
+            progress(0, LOADING)
+            out = model_folder(project_model_path(project), project.file, fallback)
+            return train_project_model(project, out, progress=progress, n_iter=n_iter)
+        finally:
+            project.close()
+
+    return work
+
+
+def model_folder(recorded: Path | None, project_file: Path | None, fallback: Path | None) -> Path:
+    """Where the project's model goes: where it is already, else `model` beside the project file
+    (or `<name>-model` when `model` holds something else), else `fallback`."""
+    if recorded is not None:
+        return recorded
+    if project_file is not None:
+        folder = project_file.parent / "model"
+        if folder.is_dir() and any(folder.iterdir()) and not (folder / "config.cfg").is_file():
+            folder = project_file.parent / f"{project_file.stem}-model"
+        return folder
+    if fallback is None:
+        raise ValueError("no folder for the project's model")
+    return fallback

@@ -70,7 +70,7 @@ def test_open_and_add_one_highlight(qtbot, big: Path, settings, record_property)
         qtbot.addWidget(window)
         window.resize(1400, 900)
         window.show()
-        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.windowHandle().isExposed())  # shown, so repaints paint
         window.open_document("big")
         session = window.session
         text = session.document.text
@@ -181,3 +181,89 @@ def test_start_to_usable_window(big: Path, tmp_path: Path, record_property) -> N
         },
     )
     assert shown < 1.5
+
+
+def test_suggestions_on_a_long_article(qtbot, big: Path, settings, record_property) -> None:
+    """10,000 suggestions on the 2 MB article: they are painted for the visible lines only, so showing,
+    accepting and rejecting one costs no more than an entity."""
+    from annotator.nlp.suggest import Suggestion
+    from annotator.store.suggestions import clear_suggestions, store_suggestions
+
+    with Project.open(big) as project:
+        text = project.open_session("big", "b").document.text
+        found = [Suggestion(m.start(), m.end(), "GPE", "bench") for m in re.finditer(r"Japan", text)][:10_000]
+        store_suggestions(project, "big", found, replace_sources=["bench"])
+        try:
+            window = MainWindow(project, "b", settings)
+            qtbot.addWidget(window)
+            window.resize(1400, 900)
+            window.show()
+            qtbot.waitUntil(lambda: window.windowHandle().isExposed())  # shown, so repaints paint
+            opened, shown = [], []
+            for _ in range(3):
+                window.open_document("small")
+                window._suggestion_sets.clear()
+                t = time.perf_counter()
+                window.open_document("big")
+                window.view.viewport().repaint()
+                opened.append(time.perf_counter() - t)
+                # A long article's suggestions are read in a worker and shown when they come.
+                qtbot.waitUntil(lambda: len(window.view.suggestions) == len(found), timeout=30_000)
+                window.view.viewport().repaint()
+                shown.append(time.perf_counter() - t)
+            assert len(window.view.suggestions) == len(found)
+            paints = []
+            for _ in range(10):
+                t = time.perf_counter()
+                window.view.viewport().repaint()
+                paints.append(time.perf_counter() - t)
+
+            session = window.session
+            total, apply_only = [], []
+            original = session.apply
+
+            def timed_apply(edit):  # type: ignore[no-untyped-def]
+                t = time.perf_counter()
+                try:
+                    return original(edit)
+                finally:
+                    apply_only.append(time.perf_counter() - t)
+
+            session.apply = timed_apply  # type: ignore[method-assign]
+            rejects = []
+            for _ in range(20):
+                rows = window.suggestions.rows()
+                window.select(("suggestion", rows[0].id), reveal=True)
+                window.view.viewport().repaint()
+                t = time.perf_counter()
+                window.accept_selected()
+                window.view.viewport().repaint()
+                total.append(time.perf_counter() - t)
+                window.select(("suggestion", rows[1].id), reveal=True)
+                window.view.viewport().repaint()
+                t = time.perf_counter()
+                window.delete_selected()
+                window.view.viewport().repaint()
+                rejects.append(time.perf_counter() - t)
+            gui = [a - b for a, b in zip(total, apply_only, strict=True)]
+            print(
+                f"\nopen with 10,000 suggestions {median_ms(opened)} ms, "
+                f"they show after {median_ms(shown)} ms, "
+                f"repaint {median_ms(paints)} ms, "
+                f"accept one {median_ms(total)} ms (window {median_ms(gui)} ms), "
+                f"reject one {median_ms(rejects)} ms"
+            )
+            for what, measured, goal in (
+                ("open it with 10,000 suggestions too, to first paint", median_ms(opened), ""),
+                ("its suggestions read in a worker, shown", median_ms(shown), ""),
+                ("repaint with 10,000 suggestions", median_ms(paints), "< 16 ms"),
+                ("accept one suggestion, to visible (window only)", median_ms(gui), "< 16 ms"),
+                ("reject one suggestion, with its durable save", median_ms(rejects), "< 16 ms"),
+            ):
+                record_property("figure", {"what": what, "measured": f"{measured} ms", "goal": goal})
+            assert statistics.median(paints) < 0.016
+            assert statistics.median(gui) < 0.016
+            assert statistics.median(rejects) < 0.016
+            window.close()
+        finally:
+            clear_suggestions(project, sources=["bench"])
