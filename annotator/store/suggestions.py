@@ -39,7 +39,7 @@ def store_suggestions(
     document; RuleError if a span does not fit its text.
     """
     found = list(found)
-    with project.engine.begin() as conn:
+    with project._writing() as conn:
         text = conn.scalar(select(documents.c.text).where(documents.c.id == document_id))
         if text is None:
             raise KeyError(document_id)
@@ -144,7 +144,7 @@ def reject(project: Project, document_id: str, annotator: str, key: Suggestion |
         "end_char": k.end,
         "label": k.label,
     }
-    with project.engine.begin() as conn:
+    with project._writing() as conn:
         if conn.scalar(select(documents.c.id).where(documents.c.id == document_id)) is None:
             raise KeyError(document_id)
         if _rejection_exists(conn, values):
@@ -160,7 +160,7 @@ def reject(project: Project, document_id: str, annotator: str, key: Suggestion |
 def unreject(project: Project, document_id: str, annotator: str, key: Suggestion | SuggestionKey) -> bool:
     """Take a rejection back (the suggestion shows again); False if it was not rejected."""
     k = key.key if isinstance(key, Suggestion) else key
-    with project.engine.begin() as conn:
+    with project._writing() as conn:
         result = conn.execute(
             delete(suggestion_rejections).where(
                 (suggestion_rejections.c.document_id == document_id)
@@ -187,7 +187,7 @@ def clear_suggestions(
         query = query.where(suggestions.c.source_name.in_(list(sources)))
     if document_id is not None:
         query = query.where(suggestions.c.document_id == document_id)
-    with project.engine.begin() as conn:
+    with project._writing() as conn:
         return int(conn.execute(query).rowcount or 0)
 
 
