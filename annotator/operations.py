@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from annotator.core.errors import AnnotatorError, InputError
 from annotator.core.model import Status, Token
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from annotator.nlp.train import TrainResult
 
 Progress = Callable[[int, int | None], None]
+_T = TypeVar("_T")
 DEFAULT_EXPORT_DIR = Path("exports")
 
 
@@ -126,29 +127,47 @@ def export_project(
 
     language = project.scheme.language
 
-    def write(records: Iterable[Record], fh: BinaryIO, warnings: list[str]) -> int:
-        return fmt.write(records, fh, warnings, language)
-
-    def records(keep: Callable[[str], bool]) -> Iterator[Record]:
+    def kept(items: Iterable[_T], doc_id: Callable[[_T], str], keep: Callable[[str], bool]) -> Iterator[_T]:
         nonlocal done
-        for record in project.records(
-            annotator=annotator, statuses=statuses, include_unannotated=include_all
-        ):
+        for item in items:
             done += 1
             if progress is not None:
                 progress(done, total if split is None else 2 * total)
-            if keep(record.document.id):
-                yield record
+            if keep(doc_id(item)):
+                yield item
+
+    def write(keep: Callable[[str], bool]) -> Callable[[BinaryIO], int]:
+        def run(fh: BinaryIO) -> int:
+            if fmt.name == "native":
+                # The native writer takes plain data straight from the store, without models.
+                from annotator.formats.native import write_native_plain
+
+                plain = project.plain_records(
+                    annotator=annotator, statuses=statuses, include_unannotated=include_all
+                )
+                return write_native_plain(kept(plain, _plain_id, keep), fh)
+            records = project.records(annotator=annotator, statuses=statuses, include_unannotated=include_all)
+            return fmt.write(kept(records, _record_id, keep), fh, warnings, language)
+
+        return run
 
     if split is None:
-        written = _write_atomically(out, lambda fh: write(records(lambda _: True), fh, warnings))
+        written = _write_atomically(out, write(lambda _: True))
         return ExportReport([out], written, format, warnings)
     train_ids = _train_documents(project, split, seed, annotator, statuses, include_all)
     stem, suffix = out.name.removesuffix(out.suffix), out.suffix or fmt.suffix
     train, dev = out.with_name(f"{stem}-train{suffix}"), out.with_name(f"{stem}-dev{suffix}")
-    written = _write_atomically(train, lambda fh: write(records(train_ids.__contains__), fh, warnings))
-    written += _write_atomically(dev, lambda fh: write(records(lambda i: i not in train_ids), fh, warnings))
+    written = _write_atomically(train, write(train_ids.__contains__))
+    written += _write_atomically(dev, write(lambda i: i not in train_ids))
     return ExportReport([train, dev], written, format, warnings)
+
+
+def _record_id(record: Record) -> str:
+    return record.document.id
+
+
+def _plain_id(record: tuple[dict[str, Any], Any, Any]) -> str:
+    return str(record[0]["id"])
 
 
 def _train_documents(
@@ -159,10 +178,7 @@ def _train_documents(
     statuses: set[Status] | None,
     include_all: bool,
 ) -> set[str]:
-    ids = [
-        r.document.id
-        for r in project.records(annotator=annotator, statuses=statuses, include_unannotated=include_all)
-    ]
+    ids = project.document_ids(annotator=annotator, statuses=statuses, include_unannotated=include_all)
     random.Random(seed).shuffle(ids)
     return set(ids[: round(len(ids) * split)])
 

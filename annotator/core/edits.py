@@ -7,6 +7,7 @@ rule is broken.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -22,6 +23,7 @@ from annotator.core.model import (
     EntityRef,
     EntitySpan,
     Holder,
+    SpanList,
     Stance,
     Status,
     Target,
@@ -71,8 +73,10 @@ class EditContext:
     annotation: Annotation
     scheme: LabelScheme
 
-    def entity_ids(self) -> set[str]:
-        return {e.id for e in self.annotation.entities}
+    def entity_ids(self) -> AbstractSet[str]:
+        """The annotation's entity ids (a view, without copying them: read it before the next change)."""
+        entities = self.annotation.entities
+        return entities.ids() if isinstance(entities, SpanList) else {e.id for e in entities}
 
 
 class _Edit(BaseModel):
@@ -83,17 +87,22 @@ class _Edit(BaseModel):
 
 
 def _find_entity(ann: Annotation, entity_id: str, field_name: str = "entity_id") -> int:
-    for i, e in enumerate(ann.entities):
-        if e.id == entity_id:
-            return i
-    raise RuleError(field_name, f"no entity with id {entity_id!r}")
+    i = ann.entity_position(entity_id)
+    if i is None:
+        raise RuleError(field_name, f"no entity with id {entity_id!r}")
+    return i
 
 
 def _find_stance(ann: Annotation, stance_id: str) -> int:
-    for i, s in enumerate(ann.stances):
-        if s.id == stance_id:
-            return i
-    raise RuleError("stance_id", f"no stance with id {stance_id!r}")
+    i = ann.stance_position(stance_id)
+    if i is None:
+        raise RuleError("stance_id", f"no stance with id {stance_id!r}")
+    return i
+
+
+def _refers_to(ref: object, entity_ref: EntityRef) -> bool:
+    # The cheap test first: most stances are not about the entity being removed.
+    return isinstance(ref, EntityRef) and ref.entity_id == entity_ref.entity_id and ref == entity_ref
 
 
 class AddEntity(_Edit):
@@ -128,10 +137,10 @@ class RemoveEntity(_Edit):
         stance_ids: set[str] = set()
         for j, s in enumerate(ann.stances):
             update = {}
-            if s.holder == ref:
+            if _refers_to(s.holder, ref):
                 update["holder"] = UNKNOWN
                 restore.append(SetStanceHolder(stance_id=s.id, holder=ref))
-            if s.target == ref:
+            if _refers_to(s.target, ref):
                 update["target"] = UNKNOWN
                 restore.append(SetStanceTarget(stance_id=s.id, target=ref))
             if update:

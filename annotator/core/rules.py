@@ -7,6 +7,7 @@ annotation, as an import does.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Container
 
 from annotator.core.errors import RuleError
 from annotator.core.model import (
@@ -15,6 +16,7 @@ from annotator.core.model import (
     DocumentStance,
     EntityRef,
     EntitySpan,
+    SpanList,
     Stance,
     TopicRef,
     UnknownRef,
@@ -38,15 +40,21 @@ def check_entity(field: str, entity: EntitySpan, text: str, scheme: LabelScheme)
 
 
 def check_no_overlap(field: str, entity: EntitySpan, others: list[EntitySpan], scheme: LabelScheme) -> None:
+    """Refuses the first of `others` (in list order) that overlaps `entity`, unless the scheme allows."""
     if scheme.allow_overlap:
         return
-    for other in others:
-        if other.id != entity.id and other.start < entity.end and entity.start < other.end:
-            raise RuleError(
-                field,
-                f"span {entity.start}-{entity.end} ({entity.label}) overlaps span {other.start}-{other.end} "
-                f"({other.label}), and the scheme does not allow overlapping entities",
-            )
+    if isinstance(others, SpanList):
+        other = others.first_overlap(entity)  # a search in text order, not a scan
+    else:
+        other = next(
+            (o for o in others if o.id != entity.id and o.start < entity.end and entity.start < o.end), None
+        )
+    if other is not None:
+        raise RuleError(
+            field,
+            f"span {entity.start}-{entity.end} ({entity.label}) overlaps span {other.start}-{other.end} "
+            f"({other.label}), and the scheme does not allow overlapping entities",
+        )
 
 
 def check_polarity(field: str, polarity: str, scheme: LabelScheme) -> None:
@@ -56,21 +64,25 @@ def check_polarity(field: str, polarity: str, scheme: LabelScheme) -> None:
         )
 
 
-def check_ref(field: str, ref: object, entity_ids: set[str]) -> None:
+def check_ref(field: str, ref: object, entity_ids: Container[str]) -> None:
     if isinstance(ref, EntityRef) and ref.entity_id not in entity_ids:
         raise RuleError(field, f"refers to entity {ref.entity_id!r}, which this annotation does not have")
     if isinstance(ref, TopicRef) and not ref.topic.strip():
         raise RuleError(field, "a topic must not be blank")
 
 
-def check_stance(field: str, stance: Stance, text: str, scheme: LabelScheme, entity_ids: set[str]) -> None:
+def check_stance(
+    field: str, stance: Stance, text: str, scheme: LabelScheme, entity_ids: Container[str]
+) -> None:
     check_bounds(field, stance.start, stance.end, text)
     check_polarity(f"{field}.polarity", stance.polarity, scheme)
     check_ref(f"{field}.holder", stance.holder, entity_ids)
     check_ref(f"{field}.target", stance.target, entity_ids)
 
 
-def check_doc_stance(field: str, ds: DocumentStance, scheme: LabelScheme, entity_ids: set[str]) -> None:
+def check_doc_stance(
+    field: str, ds: DocumentStance, scheme: LabelScheme, entity_ids: Container[str]
+) -> None:
     if isinstance(ds.target, UnknownRef):  # pragma: no cover - excluded by the type
         raise RuleError(f"{field}.target", "an article stance needs a target")
     check_polarity(f"{field}.polarity", ds.polarity, scheme)
@@ -84,13 +96,15 @@ def check_annotation(annotation: Annotation, document: Document, scheme: LabelSc
             "document_id", f"{annotation.document_id!r} does not match the document's id {document.id!r}"
         )
     text = document.text
+    length = len(text)
+    labels = frozenset(scheme.label_names)
     ids: set[str] = set()
     for i, e in enumerate(annotation.entities):
-        field = f"entities[{i}]"
         if e.id in ids:
-            raise RuleError(f"{field}.id", f"id {e.id!r} is used twice")
+            raise RuleError(f"entities[{i}].id", f"id {e.id!r} is used twice")
         ids.add(e.id)
-        check_entity(field, e, text, scheme)
+        if not (0 <= e.start < e.end <= length and e.label in labels):
+            check_entity(f"entities[{i}]", e, text, scheme)  # says which rule is broken
     if not scheme.allow_overlap:
         ordered = sorted(range(len(annotation.entities)), key=lambda i: annotation.entities[i].start)
         for a, b in itertools.pairwise(ordered):

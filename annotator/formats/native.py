@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import le, lt
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TypeVar
 
@@ -84,6 +86,16 @@ class NativeLine(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+class _PlainLine(NativeLine):
+    """A line whose tokens were checked apart and whose spans' `text` keys were taken out: spans
+    validate straight into the core models. It accepts exactly what NativeLine accepts; when it
+    refuses a line, NativeLine validates it again, to name the problem the same way."""
+
+    tokens: None = None
+    entities: list[EntitySpan] = Field(default_factory=list)  # type: ignore[assignment]
+    stances: list[Stance] = Field(default_factory=list)  # type: ignore[assignment]
+
+
 # What the annotation keys hold when a line has no annotation.
 _NO_ANNOTATION = {
     key: NativeLine.model_fields[key].get_default(call_default_factory=True)
@@ -127,29 +139,87 @@ def _record(data: dict[str, Any], path: Path, number: int) -> ReadItem:
             line=number,
             field="schema_version",
         )
+    plain = _plain_line(data)
     try:
-        line = NativeLine.model_validate(data)
-    except ValidationError as exc:
-        field, message = first_problem(exc)
-        return InputError(message, path=path, line=number, field=field or None)
-    try:
-        return _to_record(line, path, number)
+        if plain is not None:
+            line, tokens, texts = plain
+            return _to_record(line, tokens, texts, path, number)
+        try:
+            full = NativeLine.model_validate(data)
+        except ValidationError as exc:
+            field, message = first_problem(exc)
+            return InputError(message, path=path, line=number, field=field or None)
+        if full.tokens is not None:
+            _check_tokens(full.tokens, len(full.document.text))
+        texts = {key: [span.text for span in getattr(full, key)] for key in ("entities", "stances")}
+        return _to_record(full, full.tokens, texts, path, number)
     except RuleError as exc:
         return InputError(exc.message, path=path, line=number, field=exc.field or None)
 
 
-def _to_record(line: NativeLine, path: Path, number: int) -> Record:
+def _plain_line(data: dict[str, Any]) -> tuple[NativeLine, list[Token] | None, dict[str, list[Any]]] | None:
+    """The line validated the quick way (tokens by type checks on whole columns, spans straight into
+    the core models), its tokens and its spans' texts; None when anything is out of the ordinary,
+    and then NativeLine validates it and names the problem."""
+    data = dict(data)
+    document = data.get("document")
+    raw_tokens = data.pop("tokens", None)
+    tokens: list[Token] | None = None
+    if raw_tokens is not None:
+        if not isinstance(document, dict) or type(document.get("text")) is not str:
+            return None
+        tokens = _plain_tokens(raw_tokens, len(document["text"]))
+        if tokens is None:
+            return None
+    texts: dict[str, list[Any]] = {}
+    for key in ("entities", "stances"):
+        spans = data.get(key)
+        if spans is None:
+            continue
+        if type(spans) is not list or not all(type(span) is dict for span in spans):
+            return None
+        texts[key] = [span.get("text") for span in spans]
+        if not all(text is None or type(text) is str for text in texts[key]):
+            return None
+        data[key] = [{k: v for k, v in span.items() if k != "text"} for span in spans]
+    try:
+        line = _PlainLine.model_validate(data)
+    except ValidationError:
+        return None
+    return line, tokens, texts
+
+
+def _plain_tokens(raw: Any, length: int) -> list[Token] | None:
+    """The tokens, when each is `[start, end, ws]` of an int, an int and a bool, in order and inside
+    the text (what `_check_tokens` asks), checked a column at a time; else None."""
+    if type(raw) is not list:
+        return None
+    if not raw:
+        return []
+    if set(map(type, raw)) != {list} or set(map(len, raw)) != {3}:
+        return None
+    starts, ends, ws = zip(*raw, strict=True)
+    if set(map(type, starts)) != {int} or set(map(type, ends)) != {int} or set(map(type, ws)) - {bool}:
+        return None
+    if starts[0] < 0 or ends[-1] > length or not all(map(lt, starts, ends)):
+        return None
+    if not all(map(le, ends, starts[1:])):
+        return None
+    return list(map(tuple.__new__, repeat(Token), zip(starts, ends, ws, strict=True)))
+
+
+def _to_record(
+    line: NativeLine, tokens: list[Token] | None, texts: dict[str, list[Any]], path: Path, number: int
+) -> Record:
     text = line.document.text
-    if line.tokens is not None:
-        _check_tokens(line.tokens, len(text))
     if line.annotator is None:
         for key, empty in _NO_ANNOTATION.items():
             if getattr(line, key) != empty:
                 raise RuleError(key, 'a line with "annotator": null cannot carry an annotation')
         annotations = []
     else:
-        _check_spans("entities", line.entities, text)
-        _check_spans("stances", line.stances, text)
+        _check_spans("entities", line.entities, texts.get("entities", []), text)
+        _check_spans("stances", line.stances, texts.get("stances", []), text)
         annotation = Annotation(
             document_id=line.document.id,
             annotator=line.annotator,
@@ -163,9 +233,7 @@ def _to_record(line: NativeLine, path: Path, number: int) -> Record:
             extra=line.extra,
         )
         annotations = [annotation]
-    return Record(
-        document=line.document, annotations=annotations, tokens=line.tokens, path=str(path), line=number
-    )
+    return Record(document=line.document, annotations=annotations, tokens=tokens, path=str(path), line=number)
 
 
 def _check_tokens(tokens: list[Token], length: int) -> None:
@@ -180,14 +248,14 @@ def _check_tokens(tokens: list[Token], length: int) -> None:
         previous_end = token.end
 
 
-def _check_spans(key: str, spans: Sequence[NativeEntity | NativeStance], text: str) -> None:
-    for i, span in enumerate(spans):
+def _check_spans(key: str, spans: Sequence[EntitySpan | Stance], texts: Sequence[Any], text: str) -> None:
+    for i, (span, span_text) in enumerate(zip(spans, texts, strict=True)):
         if span.end > len(text):
             raise RuleError(f"{key}[{i}].end", f"{span.end} is past the end of the text (length {len(text)})")
-        if span.text is not None and span.text != text[span.start:span.end]:
+        if span_text is not None and span_text != text[span.start:span.end]:
             raise RuleError(
                 f"{key}[{i}].text",
-                f"{_short(span.text)} is not the document's text at {span.start}-{span.end} "
+                f"{_short(span_text)} is not the document's text at {span.start}-{span.end} "
                 f"({_short(text[span.start:span.end])})",
             )
 
@@ -198,12 +266,18 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _core(cls: type[_M], item: BaseModel) -> _M:
-    # The item was validated as a subclass of `cls`; copy its fields across without validating again.
+    # The item was validated as `cls` or a subclass of it; copy its fields across without validating again.
+    if isinstance(item, cls) and type(item) is cls:
+        return item
     fields = {name: getattr(item, name) for name in cls.model_fields}
     return cls.model_construct(_fields_set=item.model_fields_set & fields.keys(), **fields)
 
 
 # -- writing -----------------------------------------------------------------------------------------
+
+
+# A document, its tokens and its annotations as plain data: see write_native_plain.
+PlainRecord = tuple[dict[str, Any], Sequence[Sequence[Any]] | None, Sequence[dict[str, Any]]]
 
 
 def write_native(records: Iterable[Record], out: BinaryIO) -> int:
@@ -212,59 +286,70 @@ def write_native(records: Iterable[Record], out: BinaryIO) -> int:
     Raises RuleError if a span does not fit its document's text: a file must not say one thing in
     `text` and another in `start`/`end`.
     """
+    return write_native_plain(map(_plain, records), out)
+
+
+def write_native_plain(records: Iterable[PlainRecord], out: BinaryIO) -> int:
+    """`write_native` for records given as plain data, which a store can hand over without building
+    models: `(document, tokens, annotations)`, where the document and each annotation are what their
+    `model_dump(mode="json")` gives, except that `created_at` and `updated_at` are datetimes (or
+    None), and tokens are `(start, end, ws)` sequences (or None). The bytes are the same."""
     count = 0
-    for record in records:
-        document = record.document
-        head = {
-            "schema_version": SCHEMA_VERSION,
-            "document": document.model_dump(mode="json"),
-            "tokens": None if record.tokens is None else [list(t) for t in record.tokens],
-        }
-        if not record.annotations:
-            out.write(_dumps({**head, "annotator": None}, document))
-        for annotation in record.annotations:
-            out.write(_dumps({**head, **_annotation_dict(annotation, document)}, document))
+    for document, tokens, anns in records:
+        head = {"schema_version": SCHEMA_VERSION, "document": document, "tokens": tokens}
+        if not anns:
+            out.write(_dumps({**head, "annotator": None}, document["id"]))
+        for annotation in anns:
+            out.write(_dumps({**head, **_annotation_dict(annotation, document)}, document["id"]))
         count += 1
     return count
 
 
-def _annotation_dict(annotation: Annotation, document: Document) -> dict[str, Any]:
-    if annotation.document_id != document.id:
+def _plain(record: Record) -> PlainRecord:
+    anns = []
+    for annotation in record.annotations:
+        dumped = annotation.model_dump(mode="json")
+        dumped["created_at"], dumped["updated_at"] = annotation.created_at, annotation.updated_at
+        anns.append(dumped)
+    # Plain tuples: orjson writes them as arrays (it refuses a NamedTuple).
+    tokens = None if record.tokens is None else list(map(tuple, record.tokens))
+    return record.document.model_dump(mode="json"), tokens, anns
+
+
+def _annotation_dict(annotation: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    if annotation["document_id"] != document["id"]:
         raise RuleError(
             "document_id",
-            f"annotation by {annotation.annotator!r} is for {annotation.document_id!r}, not {document.id!r}",
+            f"annotation by {annotation['annotator']!r} is for {annotation['document_id']!r}, "
+            f"not {document['id']!r}",
         )
-    dumped = annotation.model_dump(mode="json", exclude={"document_id"})
-    text = document.text
+    text = document["text"]
     return {
-        "annotator": annotation.annotator,
-        "status": dumped["status"],
-        "version": annotation.version,
-        "created_at": _timestamp(annotation.created_at),
-        "updated_at": _timestamp(annotation.updated_at),
-        "entities": _spans_with_text("entities", dumped["entities"], annotation.entities, text),
-        "stances": _spans_with_text("stances", dumped["stances"], annotation.stances, text),
-        "doc_stances": dumped["doc_stances"],
-        "extra": dumped["extra"],
+        "annotator": annotation["annotator"],
+        "status": annotation["status"],
+        "version": annotation["version"],
+        "created_at": _timestamp(annotation["created_at"]),
+        "updated_at": _timestamp(annotation["updated_at"]),
+        "entities": _spans_with_text("entities", annotation["entities"], text),
+        "stances": _spans_with_text("stances", annotation["stances"], text),
+        "doc_stances": annotation["doc_stances"],
+        "extra": annotation["extra"],
     }
 
 
-def _spans_with_text(
-    key: str, dumped: list[dict[str, Any]], spans: Sequence[EntitySpan | Stance], text: str
-) -> list[dict[str, Any]]:
+def _spans_with_text(key: str, spans: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """Each span's keys with its text placed right after `end`, where a reader looks for it."""
     out = []
-    for i, (keys, span) in enumerate(zip(dumped, spans, strict=True)):
-        if span.end > len(text):
+    length = len(text)
+    for i, span in enumerate(spans):
+        start, end = span["start"], span["end"]
+        if end > length:
             raise RuleError(
-                f"{key}[{i}]",
-                f"span {span.start}-{span.end} is past the end of the text (length {len(text)})",
+                f"{key}[{i}]", f"span {start}-{end} is past the end of the text (length {length})"
             )
-        item: dict[str, Any] = {}
-        for name, value in keys.items():
-            item[name] = value
-            if name == "end":
-                item["text"] = text[span.start:span.end]
+        # A span's first keys are id, start and end (_Span's fields): the others follow the text.
+        item = {"id": span["id"], "start": start, "end": end, "text": text[start:end]}
+        item.update(span)
         out.append(item)
     return out
 
@@ -278,11 +363,11 @@ def _timestamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _dumps(line: dict[str, Any], document: Document) -> bytes:
+def _dumps(line: dict[str, Any], document_id: str) -> bytes:
     try:
         return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError as exc:
-        raise RuleError("", f"document {document.id!r} cannot be written as JSON: {exc}") from None
+        raise RuleError("", f"document {document_id!r} cannot be written as JSON: {exc}") from None
 
 
 def sniff(head: bytes) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 
 # The newest migration this version knows; a project stamped with anything else that is not an
 # older known revision was written by a newer version.
-HEAD_REVISION = "0002_suggestions"
+HEAD_REVISION = "0003_compact_tokens"
 
 metadata = MetaData()
 
@@ -40,7 +41,8 @@ documents = Table(
     Column("title", Text, nullable=True),
     Column("text", Text, nullable=False),
     Column("meta", Text, nullable=False),
-    Column("tokens", Text, nullable=True),
+    # token_codec bytes; NULL: not tokenized yet.
+    Column("token_data", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
