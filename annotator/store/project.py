@@ -273,7 +273,34 @@ class Project:
         self, annotation: Annotation, changes: Changes, edit: Edit, kind: EditKind, expected_version: int
     ) -> None:
         """Save one edit: the annotation's changed rows, its new version and a history line, in one
-        transaction. Raises ConflictError if someone else saved this annotation in between."""
+        transaction. Raises ConflictError if someone else saved this annotation in between.
+
+        When the project cannot be written (read-only, locked too long, deleted or moved), raises
+        ProjectError saying so, after writing the edit to the recovery file so that it is not lost.
+        """
+        problem = None
+        if self.file is not None and not self.file.exists():
+            problem = "the project file was deleted or moved"
+        else:
+            try:
+                self._persist(annotation, changes, edit, kind, expected_version)
+                return
+            except OperationalError as exc:
+                problem = _reason(exc)
+        from annotator.store.recovery import save_unsaved_edit
+
+        where = (
+            str(self.file) if self.file is not None else self.engine.url.render_as_string(hide_password=True)
+        )
+        saved = save_unsaved_edit(where, annotation, edit, kind, problem)
+        raise ProjectError(
+            f"{where}: your last edit could not be saved ({problem}), so it was taken back. It was kept "
+            f"in {saved}; nothing saved before it is lost."
+        )
+
+    def _persist(
+        self, annotation: Annotation, changes: Changes, edit: Edit, kind: EditKind, expected_version: int
+    ) -> None:
         key = (annotation.document_id, annotation.annotator)
         now = annotation.updated_at or utcnow()
         new_version = expected_version + 1
