@@ -104,27 +104,32 @@ def step_orjson(source: str) -> dict[str, float]:
 
 
 def _peak_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec, so a child of a
+    # big pytest process would report the parent's peak.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def step_import(project: str, source: str) -> dict[str, float]:
+def step_import(project: str, source: str, fmt: str = "native") -> dict[str, float]:
     from annotator.operations import import_paths
     from annotator.store.project import Project
 
     with Project.open(project) as p:
         t = time.perf_counter()
-        import_paths(p, [Path(source)], format="native")
+        import_paths(p, [Path(source)], format=fmt)
         seconds = time.perf_counter() - t
     return {"seconds": seconds, "peak_mb": _peak_mb()}
 
 
-def step_export(project: str, out: str) -> dict[str, float]:
+def step_export(project: str, out: str, fmt: str = "native") -> dict[str, float]:
     from annotator.operations import export_project
     from annotator.store.project import Project
 
     with Project.open(project) as p:
         t = time.perf_counter()
-        report = export_project(p, Path(out), format="native")
+        report = export_project(p, Path(out), format=fmt)
         seconds = time.perf_counter() - t
     return {"seconds": seconds, "peak_mb": _peak_mb(), "records": report.records}
 
@@ -175,7 +180,7 @@ def _child(step: str, *args: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(n: int, edits: bool = True) -> dict[str, dict[str, float]]:
+def run(n: int, edits: bool = True, prodigy_import: bool = True) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as d:
         source = Path(d) / "articles.jsonl"
         generate(source, n)
@@ -185,11 +190,28 @@ def run(n: int, edits: bool = True) -> dict[str, dict[str, float]]:
         imp = _child("import", project, str(source))
         exp = _child("export", project, str(Path(d) / "out.jsonl"))
         edit = _child("edit", project) if edits else {}
+        prodigy_out = Path(d) / "out-prodigy.jsonl"
+        exp_prodigy = _child("export", project, str(prodigy_out), "prodigy")
+        prodigy_mb = prodigy_out.stat().st_size / 1e6
+        exp_prodigy["mb_per_s"] = prodigy_mb / exp_prodigy["seconds"]
+        exp_prodigy["file_mb"] = prodigy_mb
+        imp_prodigy: dict[str, float] = {}
+        if prodigy_import:
+            imp_prodigy = _child("import", str(Path(d) / "proj-prodigy"), str(prodigy_out), "prodigy")
+            imp_prodigy["mb_per_s"] = prodigy_mb / imp_prodigy["seconds"]
     imp["mb_per_s"] = mb / imp["seconds"]
     exp["mb_per_s"] = mb / exp["seconds"]
     floor["parse_mb_per_s"] = mb / floor["parse_s"]
     floor["dump_mb_per_s"] = mb / floor["dump_s"]
-    return {"file_mb": {"value": mb}, "orjson": floor, "import": imp, "export": exp, "edit": edit}
+    return {
+        "file_mb": {"value": mb},
+        "orjson": floor,
+        "import": imp,
+        "export": exp,
+        "edit": edit,
+        "export_prodigy": exp_prodigy,
+        "import_prodigy": imp_prodigy,
+    }
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ PIECES = [
     "<b>",
     "\\",
     '"',
+    "\x00",  # NUL: JSON carries it escaped, SQLite and spaCy keep it
+    "\u0085",
 ]
 LABELS = ["PERSON", "ORG", "GPE"]
 
