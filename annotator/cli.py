@@ -436,6 +436,22 @@ def _train(project: Project, args: argparse.Namespace) -> int:
         notes.append(f"{result.dropped_unaligned} spans over whitespace only left out")
     if notes:
         print("Note: " + "; ".join(notes) + ".")
+    stance = result.stance
+    if stance is None:
+        print(f"Stance classifier not trained: {result.stance_note or 'no examples'}.")
+    else:
+        print(
+            f"Stance classifier: trained on {stance.train_docs} articles in {stance.seconds:.1f} s, "
+            f"{stance.epochs} epochs; saved to {stance.out_dir}."
+        )
+        if stance.overall is None:
+            print("No held-out articles to score the stance classifier on.")
+        else:
+            print(f"Stance scores on {stance.eval_docs} held-out articles (threshold 0.5):")
+            width = max(len("overall"), *(len(label) for label in stance.per_label))
+            print(f"  {'label':<{width}}  precision  recall      F  articles")
+            for label, sc in [*stance.per_label.items(), ("overall", stance.overall)]:
+                print(f"  {label:<{width}}  {sc.precision:9.3f}  {sc.recall:6.3f}  {sc.f:5.3f}  {sc.gold:8d}")
     print(
         f"Saved the pipeline to {result.out_dir} (spacy.load() loads it); "
         "`annotator suggest --project-model` now uses it."

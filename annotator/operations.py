@@ -354,12 +354,34 @@ def train_project_model(
     n_iter: int | None = None,
 ) -> TrainResult:
     """Train a named-entity model on the articles marked done (every annotator's), score it on a
-    held-out share, save it to `out_dir` and make it the project's model."""
-    from annotator.nlp.train import DEFAULT_EPOCHS, TrainDoc, train_ner
+    held-out share, save it to `out_dir` and make it the project's model. When enough of those
+    articles carry stances towards topics, a stance classifier is trained too and saved to
+    `out_dir/stance` (`result.stance`); otherwise `result.stance_note` says why not."""
+    from annotator.core.model import TopicRef
+    from annotator.nlp.train import (
+        DEFAULT_EPOCHS,
+        STANCE_DIR,
+        STANCE_MIN_EXAMPLES,
+        StanceDoc,
+        TrainDoc,
+        stance_examples_count,
+        train_ner,
+        train_stance_classifier,
+    )
 
+    records = list(project.records(statuses={Status.DONE}))
     docs = [
         TrainDoc(record.document.id, record.document.text, [(e.start, e.end, e.label) for e in ann.entities])
-        for record in project.records(statuses={Status.DONE})
+        for record in records
+        for ann in record.annotations
+    ]
+    stance_docs = [
+        StanceDoc(
+            record.document.id,
+            record.document.text,
+            [(d.target.topic, d.polarity) for d in ann.doc_stances if isinstance(d.target, TopicRef)],
+        )
+        for record in records
         for ann in record.annotations
     ]
     result = train_ner(
@@ -371,5 +393,20 @@ def train_project_model(
         progress=progress,
         n_iter=n_iter or DEFAULT_EPOCHS,
     )
+    stance = train_stance_classifier(
+        stance_docs,
+        project.scheme.language,
+        result.out_dir / STANCE_DIR,
+        eval_split=eval_split,
+        seed=seed,
+        n_iter=n_iter or DEFAULT_EPOCHS,
+        min_examples=STANCE_MIN_EXAMPLES,
+    )
+    result.stance = stance
+    if stance is None:
+        found = stance_examples_count(stance_docs)
+        result.stance_note = (
+            f"not enough examples: {found} of {STANCE_MIN_EXAMPLES} articles with stances towards topics"
+        )
     project.set_setting(PROJECT_MODEL_SETTING, str(result.out_dir.resolve()))
     return result
