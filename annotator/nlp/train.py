@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from annotator.core.errors import AnnotatorError, InputError
 
@@ -101,7 +101,7 @@ def train_ner(
     `progress(done, total)` is called with training examples seen; raising from it stops training
     and nothing is written.
     """
-    from spacy.util import compounding, fix_random_seed, minibatch
+    from spacy.util import compounding, fix_random_seed
 
     started = time.perf_counter()
     if not 0 <= eval_split < 1:
@@ -128,23 +128,9 @@ def train_ner(
             "(mark articles with entities as done)"
         )
     nlp.add_pipe("ner")
-    optimizer = nlp.initialize(lambda: train)
-    total = len(train) * n_iter
-    seen = 0
-    losses_by_epoch: list[float] = []
-    for _epoch in range(n_iter):
-        rng.shuffle(train)
-        losses: dict[str, float] = {}
-        for batch in minibatch(train, size=compounding(4.0, 32.0, 1.001)):
-            nlp.update(batch, drop=DROPOUT, sgd=optimizer, losses=losses)
-            seen += len(batch)
-            if progress is not None:
-                progress(seen, total)
-        losses_by_epoch.append(float(losses.get("ner", 0.0)))
-        if losses_by_epoch[-1] <= CONVERGED_LOSS_SHARE * losses_by_epoch[0]:
-            break
-    if progress is not None and seen < total:
-        progress(total, total)
+    losses_by_epoch = _update_until_converged(
+        nlp, train, rng, "ner", n_iter, lambda: compounding(4.0, 32.0, 1.001), progress
+    )
 
     per_label, overall = _evaluate(nlp, held_out)
     labels = sorted(nlp.get_pipe("ner").labels)  # type: ignore[attr-defined]
@@ -243,6 +229,39 @@ def _split(
     train = [ex for doc_id, ex in examples if doc_id not in held]
     held_out = [ex for doc_id, ex in examples if doc_id in held]
     return train, held_out
+
+
+def _update_until_converged(
+    nlp: Any,
+    train: list[Any],
+    rng: random.Random,
+    pipe: str,
+    n_iter: int,
+    batch_size: Callable[[], Any],
+    progress: Any,
+) -> list[float]:
+    """Train for up to n_iter epochs, stopping once an epoch's loss falls under a small share of the
+    first's; the loss of each epoch, in order."""
+    from spacy.util import minibatch
+
+    optimizer = nlp.initialize(lambda: train)
+    total = len(train) * n_iter
+    seen = 0
+    losses_by_epoch: list[float] = []
+    for _epoch in range(n_iter):
+        rng.shuffle(train)
+        losses: dict[str, float] = {}
+        for batch in minibatch(train, size=batch_size()):
+            nlp.update(batch, drop=DROPOUT, sgd=optimizer, losses=losses)
+            seen += len(batch)
+            if progress is not None:
+                progress(seen, total)
+        losses_by_epoch.append(float(losses.get(pipe, 0.0)))
+        if losses_by_epoch[-1] <= CONVERGED_LOSS_SHARE * losses_by_epoch[0]:
+            break
+    if progress is not None and seen < total:
+        progress(total, total)
+    return losses_by_epoch
 
 
 def _evaluate(nlp: Language, held_out: list[Example]) -> tuple[dict[str, Scores], Scores | None]:
@@ -363,7 +382,7 @@ def train_stance_classifier(
     give the same model. `progress(done, total)` is called with training examples seen.
     """
     from spacy.training import Example
-    from spacy.util import fix_random_seed, minibatch
+    from spacy.util import fix_random_seed
 
     started = time.perf_counter()
     if not 0 <= eval_split < 1:
@@ -392,23 +411,9 @@ def train_stance_classifier(
     textcat = nlp.add_pipe("textcat_multilabel", config={"threshold": STANCE_THRESHOLD})
     for label in labels:
         textcat.add_label(label)  # type: ignore[attr-defined]
-    optimizer = nlp.initialize(lambda: train)
-    total = len(train) * n_iter
-    seen = 0
-    losses_by_epoch: list[float] = []
-    for _epoch in range(n_iter):
-        rng.shuffle(train)
-        losses: dict[str, float] = {}
-        for batch in minibatch(train, size=8):
-            nlp.update(batch, drop=DROPOUT, sgd=optimizer, losses=losses)
-            seen += len(batch)
-            if progress is not None:
-                progress(seen, total)
-        losses_by_epoch.append(float(losses.get("textcat_multilabel", 0.0)))
-        if losses_by_epoch[-1] <= CONVERGED_LOSS_SHARE * losses_by_epoch[0]:
-            break
-    if progress is not None and seen < total:
-        progress(total, total)
+    losses_by_epoch = _update_until_converged(
+        nlp, train, rng, "textcat_multilabel", n_iter, lambda: 8, progress
+    )
 
     per_label, overall = _evaluate_stance(nlp, held_out, labels)
     nlp.meta["name"] = STANCE_PIPELINE_NAME
